@@ -1,0 +1,5 @@
+import sys
+
+from snake_pipe.cli import main
+
+sys.exit(main())

@@ -1,0 +1,634 @@
+"""The batch engine: any items, any picklable batch function, any executor.
+
+The engine pulls items lazily from a source, cuts them into batches (fixed, or adaptive toward
+a target duration), keeps a bounded number of batches in flight, and yields each finished batch
+in completion order. The file pipeline is its first user; it knows nothing about files.
+
+A batch whose worker process died is retried on a fresh executor; if it dies again it is split
+in halves until the item that kills workers is alone, and that item is reported as failed, so
+every other item still gets its result.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
+from dataclasses import dataclass, field, replace
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel
+
+from snake_pipe.errors import ConfigError, SnakePipeError, StoreError
+from snake_pipe.events import (
+    BatchExecuted,
+    CheckpointCreated,
+    EventHandler,
+    ExecutionFailed,
+    ProgressUpdated,
+    emit,
+)  # fmt: skip
+from snake_pipe.monitor import tree_rss_bytes
+from snake_pipe.report import utc_now
+from snake_pipe.retry import Backoff
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(slots=True)
+class BatchOutcome(Generic[T, R]):
+    """A finished batch: its results, or the error that stopped it."""
+
+    number: int
+    items: list[T]
+    results: list[R] | None
+    error: BaseException | None = None
+    worker_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class BatchSizer:
+    """Fixed size, or ``auto``: the size that makes a batch last ``target_seconds``."""
+
+    size: int | Literal["auto"] = "auto"
+    min_size: int = 50
+    max_size: int = 500
+    target_seconds: float = 0.5
+    _current: int = field(init=False, default=0)
+    _per_item: float | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self._current = self.min_size if self.size == "auto" else int(self.size)
+
+    @property
+    def current(self) -> int:
+        return self._current
+
+    def observe(self, items: int, seconds: float) -> None:
+        if self.size != "auto" or items == 0:
+            return
+        per_item = seconds / items
+        self._per_item = (
+            per_item if self._per_item is None else 0.7 * self._per_item + 0.3 * per_item
+        )
+        wanted = self.target_seconds / max(self._per_item, 1e-6)
+        self._current = int(min(self.max_size, max(self.min_size, wanted)))
+
+    def shrink(self) -> None:
+        """Halve the batch size (memory pressure); auto sizing may grow it back."""
+        self._current = max(self.min_size, self._current // 2)
+
+
+def run_timed(fn: Callable[[list[T]], list[R]], items: list[T]) -> tuple[list[R], float]:
+    """Runs in the worker: the batch function plus the time it took there."""
+    started = time.perf_counter()
+    return fn(items), time.perf_counter() - started
+
+
+# Bisecting a poison file costs a few deaths in a row at most (the clean half of each split
+# completes); this many means the workers die whatever they run.
+MAX_BARREN_DEATHS = 12
+
+
+class WorkerDied(SnakePipeError):
+    """A worker process died while running a batch; ``exit_codes`` are those of the pool's
+    processes (negative: killed by that signal; ``timed_out``: by its own watchdog)."""
+
+    def __init__(self, message: str, exit_codes: tuple[int, ...] = (), timed_out: bool = False):
+        super().__init__(message)
+        self.exit_codes, self.timed_out = exit_codes, timed_out
+        self.args = (message, exit_codes, timed_out)
+
+
+@dataclass
+class _InFlight(Generic[T]):
+    number: int
+    items: list[T]
+    submitted: float = 0.0
+    attempts: int = 1
+    not_before: float = 0.0  # a retry waits for its backoff
+    suspect: bool = False  # was in flight when a worker died: runs alone
+
+
+class BatchEngine(Generic[T, R]):
+    """Runs ``fn`` over batches of items on an executor made by ``executor_factory``.
+
+    ``fn`` raising is retried ``backoff.max_retries`` times with backoff, then reported in the
+    outcome. A dead worker (crash, OOM kill, watchdog) or a batch past ``batch_timeout_s``
+    brings a fresh pool; the batches that were in flight run again one at a time, so the blame
+    is exact, and the guilty one is retried, then bisected down to the item that kills workers.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[list[T]], list[R]],
+        executor_factory: Callable[[], Executor],
+        sizer: BatchSizer | None = None,
+        max_in_flight: int = 4,
+        max_crash_retries: int = 1,
+        backoff: Backoff | None = None,
+        batch_timeout_s: float | None = None,
+        timeout_exit_code: int | None = None,
+    ) -> None:
+        self.fn = fn
+        self.executor_factory = executor_factory
+        self.sizer = sizer or BatchSizer()
+        self.max_in_flight = max_in_flight
+        self.max_crash_retries = max_crash_retries
+        self.backoff = backoff or Backoff(max_retries=0)
+        self.batch_timeout_s = batch_timeout_s
+        self.timeout_exit_code = timeout_exit_code
+        self._executor: Executor | None = None
+        self._stopping = False
+        self._deadline: float | None = None
+        self._numbers = 0
+        self.batches_retried = 0
+        self.abandoned = 0
+        self.pools_started = 0
+        self._recycle = False
+        self._barren_deaths = 0  # pool deaths since a batch last completed
+
+    @classmethod
+    def for_items(
+        cls,
+        fn: Callable[[Any], Any],
+        *,
+        whole_batches: bool = False,
+        executor: str | Callable[[], Executor] = "process",
+        workers: int | None = None,
+        batch_size: int | Literal["auto"] = 1000,
+        min_batch_size: int = 1,
+        max_batch_size: int = 10_000,
+        target_batch_seconds: float = 0.5,
+        parallel_batches: int | None = None,
+        max_retries_per_batch: int = 3,
+        initial_backoff_ms: float = 200.0,
+        max_backoff_ms: float = 10_000.0,
+    ) -> BatchEngine[Any, tuple[bool, Any]]:
+        """An engine over any records: ``fn(item)`` runs per item in the workers, an item
+        that raises is reported failed alone. With ``whole_batches``, ``fn(items)`` returns
+        one result per item and an exception fails (and retries) the whole batch. ``fn`` must
+        be picklable (a module-level function) for the process executor."""
+        if isinstance(batch_size, int) and not 1 <= batch_size <= 10_000:
+            raise ConfigError(f'batch_size: {batch_size} is not allowed: use 1 to 10000 or "auto"')
+        from snake_pipe.config import usable_cores
+        from snake_pipe.executors import make_executor
+
+        count = workers or usable_cores()
+        factory = executor if callable(executor) else partial(make_executor, executor, count)
+        return BatchEngine(
+            partial(whole_batch if whole_batches else each_item, fn), factory,
+            BatchSizer(batch_size, min_batch_size, max_batch_size, target_batch_seconds),
+            max_in_flight=parallel_batches or 2 * count,
+            backoff=Backoff(max_retries_per_batch, initial_backoff_ms, max_backoff_ms),
+        )  # fmt: skip
+
+    def execute(
+        self,
+        items: Iterable[T],
+        *,
+        on_result: Callable[[T, Any], None] | None = None,
+        on_error: Callable[[T, str], None] | None = None,
+        checkpoint_path: str | Path | None = None,
+        checkpoint_frequency: int = 1,
+        resume_from: str | int | None = None,
+        on_batch_error: Literal["continue", "stop", "retry"] = "continue",
+        events: Sequence[EventHandler] = (),
+        memory_limit_mb: int = 0,
+    ) -> EngineReport:
+        """Run an engine made by ``for_items`` over ``items`` (consumed lazily), calling
+        ``on_result(item, value)`` / ``on_error(item, message)`` in this process as batches
+        finish. With ``checkpoint_path`` the contiguous progress is saved every
+        ``checkpoint_frequency`` batches, and ``resume_from`` ("latest", a checkpoint id or a
+        batch number) skips the items done before. Closes the engine at the end."""
+        return _execute(self, items, on_result, on_error, checkpoint_path, checkpoint_frequency,
+                        resume_from, on_batch_error, events, memory_limit_mb)  # fmt: skip
+
+    def __enter__(self) -> BatchEngine[T, R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(wait_for_workers=exc[0] is None)
+
+    @property
+    def executor(self) -> Executor:
+        if self._executor is None:
+            self._executor = self.executor_factory()
+            self.pools_started += 1
+        return self._executor
+
+    def close(self, wait_for_workers: bool = True) -> None:
+        """Shut the executor down; without waiting, its worker processes are killed."""
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        if not wait_for_workers:
+            for process in _processes(executor):
+                process.kill()
+        executor.shutdown(wait=wait_for_workers, cancel_futures=True)
+
+    def healthy(self) -> bool:
+        """False when the current pool is broken (a fresh one starts with the next batch)."""
+        return not getattr(self._executor, "_broken", False)
+
+    def recycle(self) -> None:
+        """Replace the workers once the batches in flight are done (to give memory back)."""
+        self._recycle = True
+
+    def stop(self, grace_s: float | None = None) -> None:
+        """Take no new batches; the ones in flight finish and are yielded, unless they take
+        longer than ``grace_s``, after which they are abandoned."""
+        self._stopping = True
+        if grace_s is not None:
+            self._deadline = time.monotonic() + grace_s
+
+    def run(self, take: Callable[[int], list[T]]) -> Iterator[BatchOutcome[T, R]]:
+        """Batches from ``take(n)`` (an empty list ends the input), yielded as they finish."""
+        in_flight: dict[Future[Any], _InFlight[T]] = {}
+        pending: list[_InFlight[T]] = []  # retried or split batches, run before new ones
+        exhausted = [False]
+        while True:
+            if self._recycle and not in_flight:
+                self._recycle = False
+                self.close()
+            while len(in_flight) < self.max_in_flight and not self._stopping and not self._recycle:
+                job = self._next_job(take, in_flight, pending, exhausted)
+                if job is None:
+                    break
+                job.submitted = time.monotonic()
+                try:
+                    in_flight[self.executor.submit(run_timed, self.fn, job.items)] = job
+                except BrokenExecutor:  # the pool died since the last wait: not this job's fault
+                    pending.append(replace(job, suspect=True))
+                    if not in_flight:
+                        self.close(wait_for_workers=False)
+                    break
+            if not in_flight and (not pending or self._stopping):
+                return
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                self.abandoned = sum(len(job.items) for job in in_flight.values())
+                self.close(wait_for_workers=False)
+                return
+            if not in_flight:  # only retries waiting for their backoff
+                time.sleep(max(0.0, min(j.not_before for j in pending) - time.monotonic()))
+                continue
+            done, _ = wait(in_flight, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: in_flight[f].number):
+                if future not in in_flight:
+                    continue  # requeued when its pool died
+                job = in_flight.pop(future)
+                outcome = self._finish(future, job, in_flight, pending)
+                if outcome is not None:
+                    yield outcome
+            yield from self._overdue(in_flight, pending)
+
+    def _next_job(
+        self,
+        take: Callable[[int], list[T]],
+        in_flight: dict[Future[Any], _InFlight[T]],
+        pending: list[_InFlight[T]],
+        exhausted: list[bool],
+    ) -> _InFlight[T] | None:
+        """Suspects of a dead pool first, each alone; then retries due; then new items."""
+        suspects = [j for j in pending if j.suspect]
+        if suspects:
+            if in_flight:
+                return None
+            pending.remove(job := suspects[-1])
+            return job
+        now = time.monotonic()
+        ready = [j for j in pending if j.not_before <= now]
+        if ready:
+            pending.remove(job := ready[0])
+            return job
+        if exhausted[0]:
+            return None
+        items = take(self.sizer.current)
+        if not items:
+            exhausted[0] = True
+            return None
+        self._numbers += 1
+        return _InFlight(self._numbers, items)
+
+    def run_iter(self, items: Iterable[T]) -> Iterator[BatchOutcome[T, R]]:
+        """Batches over a plain iterable, consumed lazily."""
+        iterator = iter(items)
+        return self.run(lambda n: list(islice(iterator, n)))
+
+    def _finish(
+        self,
+        future: Future[Any],
+        job: _InFlight[T],
+        in_flight: dict[Future[Any], _InFlight[T]],
+        pending: list[_InFlight[T]],
+    ) -> BatchOutcome[T, R] | None:
+        wall = time.monotonic() - job.submitted
+        try:
+            results, seconds = future.result()
+        except BrokenExecutor as exc:
+            return self._died(job, self._death(exc), in_flight, pending)
+        except Exception as exc:  # the batch function raised: retry, then the caller decides
+            if job.attempts <= self.backoff.max_retries:
+                self.batches_retried += 1
+                delay = self.backoff.delay_s(job.attempts)
+                pending.append(replace(job, attempts=job.attempts + 1, suspect=False,
+                                       not_before=time.monotonic() + delay))  # fmt: skip
+                return None
+            return BatchOutcome(job.number, job.items, None, exc, 0.0, wall, job.attempts)
+        self.sizer.observe(len(job.items), seconds)
+        self._barren_deaths = 0
+        return BatchOutcome(job.number, job.items, results, None, seconds, wall, job.attempts)
+
+    def _death(self, exc: BaseException) -> WorkerDied:
+        codes = tuple(p.exitcode for p in _processes(self._executor) if p.exitcode is not None)
+        timed_out = self.timeout_exit_code is not None and self.timeout_exit_code in codes
+        what = "timed out" if timed_out else f"died (exit codes {list(codes)})"
+        return WorkerDied(f"worker process {what}: {exc}", codes, timed_out)
+
+    def _overdue(
+        self, in_flight: dict[Future[Any], _InFlight[T]], pending: list[_InFlight[T]]
+    ) -> list[BatchOutcome[T, R]]:
+        """A batch in flight longer than batch_timeout_s has a stuck worker: kill the pool."""
+        if self.batch_timeout_s is None:
+            return []
+        now = time.monotonic()
+        late = [(f, j) for f, j in in_flight.items() if now - j.submitted > self.batch_timeout_s]
+        if not late:
+            return []
+        future, job = late[0]
+        in_flight.pop(future)
+        error = WorkerDied(f"batch ran over batch_timeout_s={self.batch_timeout_s}", (), True)
+        outcome = self._died(job, error, in_flight, pending)
+        return [] if outcome is None else [outcome]
+
+    def _died(
+        self,
+        job: _InFlight[T],
+        error: WorkerDied,
+        in_flight: dict[Future[Any], _InFlight[T]],
+        pending: list[_InFlight[T]],
+    ) -> BatchOutcome[T, R] | None:
+        """Rebuild the pool; requeue what was in flight; blame ``job`` only if it ran alone."""
+        self._barren_deaths += 1
+        if self._barren_deaths > MAX_BARREN_DEATHS:
+            self.close(wait_for_workers=False)
+            raise WorkerDied(
+                f"worker processes died {self._barren_deaths} times in a row without finishing "
+                f"a batch ({error}): they cannot start; check the installation", error.exit_codes,
+            )  # fmt: skip
+        alone = not in_flight
+        self.close(wait_for_workers=False)
+        for other_future, other in list(in_flight.items()):
+            in_flight.pop(other_future)
+            pending.append(replace(other, suspect=True))
+        self.batches_retried += 1
+        if not alone:
+            pending.append(replace(job, suspect=True))
+        elif job.attempts <= self.max_crash_retries and not error.timed_out:
+            pending.append(replace(job, attempts=job.attempts + 1, suspect=True))
+        elif len(job.items) == 1:
+            return BatchOutcome(job.number, job.items, None, error, 0.0, 0.0, job.attempts)
+        else:
+            half = len(job.items) // 2
+            attempts = max(job.attempts, self.max_crash_retries + 1)
+            pending.append(_InFlight(job.number, job.items[half:], attempts=attempts, suspect=True))
+            pending.append(_InFlight(job.number, job.items[:half], attempts=attempts, suspect=True))
+        return None
+
+
+def _processes(executor: Executor | None) -> list[Any]:
+    """The worker processes of a process pool (none for other executors)."""
+    return list((getattr(executor, "_processes", None) or {}).values())
+
+
+def each_item(fn: Callable[[Any], Any], items: list[Any]) -> list[tuple[bool, Any]]:
+    """Runs in the worker: ``fn`` per item, an error costing only its item."""
+    out: list[tuple[bool, Any]] = []
+    for item in items:
+        try:
+            out.append((True, fn(item)))
+        except Exception as exc:  # isolated per item, reported to the caller
+            out.append((False, f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def whole_batch(fn: Callable[[list[Any]], list[Any]], items: list[Any]) -> list[tuple[bool, Any]]:
+    """Runs in the worker: a batch function; if it raises, the whole batch fails."""
+    results = fn(items)
+    if len(results) != len(items):
+        raise ValueError(
+            f"the batch function returned {len(results)} results for {len(items)} items"
+        )
+    return [(True, value) for value in results]
+
+
+class BatchEntry(BaseModel):
+    """One batch in an ``EngineReport``."""
+
+    number: int
+    status: Literal["completed", "failed"]
+    records: int
+    success: int
+    failed: int
+    duration_ms: float
+    attempts: int
+    checkpoint_id: str | None = None
+    error: str | None = None
+
+
+class CheckpointEntry(BaseModel):
+    id: str
+    batch_number: int
+    items_processed: int
+    created_at: str
+
+
+class EngineReport(BaseModel):
+    """What ``BatchEngine.execute`` did: totals, every batch, every checkpoint."""
+
+    status: Literal["completed", "partial", "failed", "interrupted"]
+    items_processed: int
+    items_succeeded: int
+    items_failed: int
+    resumed_from_item: int
+    duration_seconds: float
+    items_per_second: float
+    peak_memory_mb: float
+    batches: list[BatchEntry]
+    checkpoints: list[CheckpointEntry]
+
+
+class _CheckpointFile:
+    """Checkpoints of a generic run in one JSON file, replaced atomically at each commit."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: list[CheckpointEntry] = []
+        if path.exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                self.entries = [CheckpointEntry(**c) for c in data["checkpoints"]]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise StoreError(f"checkpoint file {path} is damaged ({exc}): delete it to "
+                                 "start over") from None  # fmt: skip
+
+    def offset(self, resume_from: str | int | None, fixed_size: int | None) -> tuple[int, int]:
+        """Items and batches already done for ``resume_from``: "latest", a checkpoint id or a
+        batch number."""
+        if resume_from is None:
+            return 0, 0
+        if resume_from == "latest":
+            last = self.entries[-1] if self.entries else None
+            return (last.items_processed, last.batch_number) if last else (0, 0)
+        for entry in reversed(self.entries):
+            if resume_from in (entry.id, entry.batch_number):
+                return entry.items_processed, entry.batch_number
+        if isinstance(resume_from, int) and fixed_size:
+            return resume_from * fixed_size, resume_from
+        known = ", ".join(e.id for e in self.entries[-5:]) or "none"
+        raise ConfigError(f"resume_from: {resume_from!r} is not a checkpoint of {self.path} "
+                          f"(latest: {known})")  # fmt: skip
+
+    def add(self, entry: CheckpointEntry) -> None:
+        self.entries.append(entry)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps({"checkpoints": [e.model_dump() for e in self.entries]}),
+                       encoding="utf-8")  # fmt: skip
+        tmp.replace(self.path)
+
+
+def _execute(
+    engine: BatchEngine[Any, Any],
+    items: Iterable[Any],
+    on_result: Callable[[Any, Any], None] | None,
+    on_error: Callable[[Any, str], None] | None,
+    checkpoint_path: str | Path | None,
+    checkpoint_frequency: int,
+    resume_from: str | int | None,
+    on_batch_error: Literal["continue", "stop", "retry"],
+    events: Sequence[EventHandler],
+    memory_limit_mb: int,
+) -> EngineReport:
+    started = time.monotonic()
+    handlers = list(events)
+    store = _CheckpointFile(Path(checkpoint_path)) if checkpoint_path is not None else None
+    fixed = engine.sizer.size if isinstance(engine.sizer.size, int) else None
+    if resume_from is not None and store is None:
+        raise ConfigError("resume_from needs checkpoint_path")
+    offset, base_batch = store.offset(resume_from, fixed) if store is not None else (0, 0)
+    if on_batch_error == "retry":
+        engine.backoff = replace(engine.backoff, max_retries=1_000_000)
+    iterator = islice(iter(items), offset, None)
+    sizes: dict[int, int] = {}
+    done: set[int] = set()
+    prefix = [0, 0]  # highest batch number with all before it done, items in those batches
+    entries: list[BatchEntry] = []
+    checkpoints: list[CheckpointEntry] = []
+    totals = {"ok": 0, "failed": 0}
+    status: Literal["completed", "partial", "failed", "interrupted"] = "completed"
+    peak = 0.0
+    since_checkpoint = 0
+
+    def take(n: int) -> list[Any]:
+        batch = list(islice(iterator, n))
+        if batch:
+            sizes[engine._numbers + 1] = len(batch)
+        return batch
+
+    with engine:
+        for outcome in engine.run(take):
+            entry = _entry(outcome, on_result, on_error, totals)
+            entries.append(entry)
+            done.add(outcome.number)
+            while prefix[0] + 1 in done:
+                prefix[0] += 1
+                prefix[1] += sizes.pop(prefix[0])
+            if outcome.ok:
+                emit(handlers, BatchExecuted(outcome.number, entry.records, entry.success,
+                                             entry.failed, outcome.worker_seconds, entry.attempts))  # fmt: skip
+            else:
+                emit(handlers, ExecutionFailed(outcome.number, entry.records, entry.error or "",
+                                               entry.attempts))  # fmt: skip
+                status = "partial"
+                if on_batch_error == "stop":
+                    status = "failed"
+                    engine.stop()
+            since_checkpoint += 1
+            if (
+                store is not None
+                and checkpoint_frequency
+                and since_checkpoint >= checkpoint_frequency
+            ):
+                since_checkpoint = 0
+                number = base_batch + prefix[0]
+                checkpoint = CheckpointEntry(
+                    id=f"cp-{number}-{offset + prefix[1]}", batch_number=number,
+                    items_processed=offset + prefix[1], created_at=utc_now(),
+                )  # fmt: skip
+                store.add(checkpoint)
+                checkpoints.append(checkpoint)
+                entry.checkpoint_id = checkpoint.id
+                emit(
+                    handlers,
+                    CheckpointCreated(checkpoint.id, prefix[0], checkpoint.items_processed),
+                )
+            elapsed = max(time.monotonic() - started, 1e-9)
+            emit(handlers, ProgressUpdated(totals["ok"] + totals["failed"], len(entries),
+                                           (totals["ok"] + totals["failed"]) / elapsed))  # fmt: skip
+            rss = tree_rss_bytes() / (1 << 20)
+            peak = max(peak, rss)
+            if memory_limit_mb and rss > memory_limit_mb:
+                engine.sizer.shrink()
+                engine.recycle()
+    elapsed = max(time.monotonic() - started, 1e-9)
+    processed = totals["ok"] + totals["failed"]
+    return EngineReport(
+        status=status, items_processed=processed, items_succeeded=totals["ok"],
+        items_failed=totals["failed"], resumed_from_item=offset,
+        duration_seconds=round(elapsed, 3), items_per_second=round(processed / elapsed, 1),
+        peak_memory_mb=round(peak, 1), batches=entries, checkpoints=checkpoints,
+    )  # fmt: skip
+
+
+def _entry(
+    outcome: BatchOutcome[Any, Any],
+    on_result: Callable[[Any, Any], None] | None,
+    on_error: Callable[[Any, str], None] | None,
+    totals: dict[str, int],
+) -> BatchEntry:
+    """Deliver a batch's per-item results to the callbacks; its line in the report."""
+    ok = failed = 0
+    if outcome.ok:
+        for item, (success, value) in zip(outcome.items, outcome.results or [], strict=True):
+            if success:
+                ok += 1
+                if on_result is not None:
+                    on_result(item, value)
+            else:
+                failed += 1
+                if on_error is not None:
+                    on_error(item, value)
+    else:
+        failed = len(outcome.items)
+        if on_error is not None:
+            for item in outcome.items:
+                on_error(item, f"{type(outcome.error).__name__}: {outcome.error}")
+    totals["ok"] += ok
+    totals["failed"] += failed
+    error = None if outcome.ok else f"{type(outcome.error).__name__}: {outcome.error}"
+    return BatchEntry(
+        number=outcome.number, status="completed" if outcome.ok else "failed",
+        records=len(outcome.items), success=ok, failed=failed,
+        duration_ms=round(outcome.wall_seconds * 1000, 1), attempts=outcome.attempts, error=error,
+    )  # fmt: skip

@@ -1,0 +1,213 @@
+"""Discovery: walk a repository with ``os.scandir`` and yield every file to inventory.
+
+Ignored paths are not yielded at all; everything else is, either as a ``WorkItem`` to parse or
+as a finished ``FileResult`` (a symlink not followed, an unreadable directory), so that every
+discovered file gets a row.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as stat_mod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from snake_pipe import languages
+from snake_pipe.config import Config
+from snake_pipe.ignore import Decision, RuleFile, Rules
+from snake_pipe.records import FileResult, WorkItem
+
+
+def record_path(rel: str) -> str:
+    """A path as stored: undecodable bytes of a file name become ``\\xNN`` escapes."""
+    if rel.isascii():
+        return rel
+    try:
+        rel.encode("utf-8")
+        return rel
+    except UnicodeEncodeError:
+        raw = rel.encode("utf-8", "surrogateescape")
+        return raw.decode("utf-8", "backslashreplace")
+
+
+@dataclass
+class Walker:
+    """Walks one repository; ``store`` (if inside it) and ``.git`` are never entered."""
+
+    root: Path
+    config: Config
+    store: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.root = self.root.resolve()
+        never: tuple[str, ...] = ()
+        if self.store is not None:
+            store = self.store.resolve()
+            if store.is_relative_to(self.root) and store != self.root:
+                never = (store.relative_to(self.root).as_posix(),)
+        self.rules = Rules(self.root, self.config, never)
+        self._seen_dirs: set[tuple[int, int]] = set()
+
+    def walk(self) -> Iterator[WorkItem | FileResult]:
+        """Depth-first, with an explicit stack: no generator chain as deep as the tree.
+        Followed directory links are walked last, so every real directory is reached by its
+        real path first and walked once."""
+        root_stat = self.root.stat()
+        self._seen_dirs = {(root_stat.st_dev, root_stat.st_ino)}
+        self._linked_dirs: list[tuple[str, tuple[RuleFile, ...]]] = []
+        stack: list[tuple[str, tuple[RuleFile, ...]]] = [("", self.rules.base_files)]
+        while stack:
+            rel_dir, parent_chain = stack.pop()
+            subdirs: list[str] = []
+            linked: list[str] = []
+            chain = parent_chain
+            for found in self.walk_dir(rel_dir, parent_chain, subdirs, linked):
+                if isinstance(found, tuple):
+                    chain = found
+                else:
+                    yield found
+            stack.extend((rel, chain) for rel in reversed(subdirs))
+            self._linked_dirs.extend((rel, chain) for rel in linked)
+            while not stack and self._linked_dirs:
+                rel, chain = self._linked_dirs.pop(0)
+                if self._first_visit(rel):
+                    stack.append((rel, chain))
+
+    def _first_visit(self, rel_dir: str) -> bool:
+        """Remember a directory by device and inode; False if it was walked already."""
+        try:
+            st = os.stat(f"{self.root}/{rel_dir}" if rel_dir else self.root)
+        except OSError:
+            return False
+        key = (st.st_dev, st.st_ino)
+        if key in self._seen_dirs:
+            return False
+        self._seen_dirs.add(key)
+        return True
+
+    def walk_dir(
+        self,
+        rel_dir: str,
+        parent_chain: tuple[RuleFile, ...],
+        subdirs: list[str],
+        linked: list[str] | None = None,
+    ) -> Iterator[WorkItem | FileResult | tuple[RuleFile, ...]]:
+        """The files of one directory; its subdirectories go to ``subdirs`` (followed directory
+        links to ``linked`` if given), and its rule chain (with its own .gitignore) is yielded
+        first when it has one."""
+        abs_dir = f"{self.root}/{rel_dir}" if rel_dir else str(self.root)
+        try:
+            with os.scandir(abs_dir) as it:
+                entries = list(it)
+        except OSError as exc:
+            if rel_dir:  # a directory that vanished or may not be read still gets a row
+                yield FileResult.failed(record_path(rel_dir), 0, 0, "read",
+                                        f"cannot list directory: {exc.strerror or exc}")  # fmt: skip
+            return
+        if self.config.follow_symlinks and rel_dir:
+            self._first_visit(rel_dir)  # so a link to it is not walked again
+        chain = parent_chain
+        if any(e.name == ".gitignore" for e in entries):
+            chain = self.rules.dir_rules(rel_dir, parent_chain)
+            yield chain
+        decide = self.rules.decide
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            try:
+                is_link = entry.is_symlink()
+                is_dir = not is_link and entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue  # vanished between listing and looking
+            if not decide(rel, is_dir, chain).included:
+                continue
+            if is_link:
+                yield from self.symlink_items(rel, entry, subdirs if linked is None else linked)
+            elif is_dir:
+                subdirs.append(rel)
+            elif (found := self.file_item(rel, entry.path, entry)) is not None:
+                yield found
+
+    def file_item(
+        self, rel: str, abs_path: str, entry: os.DirEntry[str] | None
+    ) -> WorkItem | FileResult | None:
+        try:
+            st = entry.stat(follow_symlinks=False) if entry else os.stat(abs_path)
+        except OSError as exc:
+            return FileResult.failed(record_path(rel), 0, 0, "read", exc.strerror or str(exc))
+        if not stat_mod.S_ISREG(st.st_mode):
+            return None  # sockets, fifos, devices: not files to read
+        return WorkItem(record_path(rel), abs_path, languages.by_name(rel), st.st_size,
+                        st.st_mtime_ns)  # fmt: skip
+
+    def symlink_items(
+        self, rel: str, entry: os.DirEntry[str], subdirs: list[str]
+    ) -> Iterator[WorkItem | FileResult]:
+        path = record_path(rel)
+        target = os.path.realpath(entry.path)
+        if not self.config.follow_symlinks:
+            yield FileResult.skipped(path, 0, 0, "symlink", "symbolic link, not followed "
+                                     "(follow_symlinks = true follows links inside the repo)")  # fmt: skip
+            return
+        if not Path(target).is_relative_to(self.root):
+            yield FileResult.skipped(path, 0, 0, "symlink", "symbolic link out of the repository")
+            return
+        try:
+            st = os.stat(entry.path)
+        except OSError as exc:
+            reason = "dangling" if not os.path.lexists(target) else exc.strerror or str(exc)
+            yield FileResult.skipped(path, 0, 0, "symlink", f"symbolic link: {reason}")
+            return
+        if stat_mod.S_ISDIR(st.st_mode):
+            key = (st.st_dev, st.st_ino)
+            if key in self._seen_dirs:
+                return  # a loop, or a second way into a directory already walked
+            subdirs.append(rel)
+        elif stat_mod.S_ISREG(st.st_mode) and (found := self.file_item(rel, entry.path, None)):
+            yield found
+
+
+def explain(root: Path, rel: str, config: Config, store: Path | None = None) -> list[str]:
+    """Why ``rel`` is ingested, ignored or skipped, one line per step, for ``snake-pipe explain``."""
+    walker = Walker(root, config, store)
+    rel = rel.strip("/")
+    parts = rel.split("/")
+    chain = walker.rules.root_chain()
+    lines: list[str] = []
+    for depth in range(len(parts)):
+        sub = "/".join(parts[: depth + 1])
+        abs_path = walker.root / sub
+        is_dir = abs_path.is_dir() and not abs_path.is_symlink()
+        decision: Decision = walker.rules.decide(sub, is_dir, chain)
+        if not decision.included:
+            what = "directory" if is_dir else "file"
+            lines.append(f"ignored: {what} {sub} ({decision.rule})")
+            return lines
+        if is_dir:
+            chain = walker.rules.dir_rules(sub, chain)
+        elif decision.rule:
+            lines.append(f"included by {decision.rule}")
+    lines.extend(_explain_file(walker.root / rel, rel, config))
+    return lines
+
+
+def _explain_file(abs_path: Path, rel: str, config: Config) -> list[str]:
+    if abs_path.is_symlink() and not config.follow_symlinks:
+        return [f"skipped: {rel} is a symbolic link (follow_symlinks is off)"]
+    if not abs_path.exists():
+        return [f"not found: {rel} does not exist in the repository"]
+    if abs_path.is_dir():
+        return [f"included: directory {rel} is walked"]
+    size = abs_path.stat().st_size
+    if size > config.max_file_bytes:
+        return [f"skipped: {size} bytes is over max_file_bytes={config.max_file_bytes}"]
+    with open(abs_path, "rb") as f:
+        head = f.read(languages.BINARY_SNIFF_BYTES)
+    if languages.is_binary(head):
+        return ["skipped: binary (a NUL byte in the first 8000 bytes)"]
+    by_name = languages.by_name(rel)
+    lang = by_name or languages.by_shebang(head)
+    if lang is None:
+        return ["skipped: unsupported (no grammar for this name, extension or shebang)"]
+    how = "file name or extension" if by_name else "shebang"
+    return [f"included: language {lang} (by {how})"]

@@ -1,0 +1,135 @@
+"""Which paths are in the repository's inventory: ignore files, --include/--exclude, and why.
+
+Git's precedence: a deeper ``.gitignore`` beats a shallower one, which beats
+``.git/info/exclude``; the last matching line of a file wins; a directory that is ignored is
+never entered, so nothing below it can be re-included. ``--exclude`` beats everything;
+``--include``, when given, keeps only matching files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from snake_pipe.config import Config
+
+NEVER = frozenset({".git"})  # VCS metadata, at any depth (submodules carry a .git file)
+_NAMED_GROUP = re.compile(r"\(\?P<[^>]+>")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Whether a path is kept, and the rule that decided it (None: no rule matched)."""
+
+    included: bool
+    rule: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFile:
+    """The patterns of one ignore file (or option), anchored at ``base`` (repo-relative)."""
+
+    base: str
+    label: str
+    spec: pathspec.GitIgnoreSpec
+    line_numbers: tuple[int, ...]
+    texts: tuple[str, ...]
+    prefilter: re.Pattern[str] | None
+
+    @classmethod
+    def from_lines(cls, base: str, label: str, lines: list[str]) -> RuleFile:
+        kept = [(i + 1, line.rstrip("\r\n")) for i, line in enumerate(lines)]
+        kept = [(n, t) for n, t in kept if t.strip() and not t.startswith("#")]
+        spec = pathspec.GitIgnoreSpec.from_lines([t for _, t in kept])
+        regexes = [
+            _NAMED_GROUP.sub("(?:", p.regex.pattern)
+            for p in spec.patterns
+            if p.include is not None and p.regex is not None
+        ]
+        prefilter = re.compile("|".join(f"(?:{r})" for r in regexes)) if regexes else None
+        return cls(
+            base, label, spec, tuple(n for n, _ in kept),
+            tuple(t for _, t in kept), prefilter,
+        )  # fmt: skip
+
+    def check(self, rel: str, is_dir: bool) -> Decision | None:
+        """Ignored (included=False), re-included by a negation (True), or None: no opinion."""
+        if self.base:
+            if not rel.startswith(self.base + "/"):
+                return None
+            rel = rel[len(self.base) + 1 :]
+        if is_dir:
+            rel += "/"
+        if self.prefilter is None or not self.prefilter.search(rel):
+            return None
+        result = self.spec.check_file(rel)
+        if result.include is None or result.index is None:
+            return None
+        where = f"{self.label}:{self.line_numbers[result.index]}"
+        return Decision(not result.include, f"{where}: {self.texts[result.index]}")
+
+
+def read_rule_file(path: Path, base: str, label: str) -> RuleFile | None:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return RuleFile.from_lines(base, label, text.splitlines())
+
+
+class Rules:
+    """The ignore rules of one repository, loading nested .gitignore files as the walk goes."""
+
+    def __init__(self, root: Path, config: Config, never: tuple[str, ...] = ()) -> None:
+        self.root = root
+        self.config = config
+        self.never_paths = frozenset(never)  # repo-relative paths such as the store
+        self.exclude = (
+            RuleFile.from_lines("", "--exclude", list(config.exclude)) if config.exclude else None
+        )
+        self.include = (
+            RuleFile.from_lines("", "--include", list(config.include)) if config.include else None
+        )
+        info = root / ".git" / "info" / "exclude"
+        self.base_files: tuple[RuleFile, ...] = ()
+        if not config.no_ignore:
+            found = read_rule_file(info, "", ".git/info/exclude")
+            self.base_files = (found,) if found else ()
+
+    def dir_rules(self, rel_dir: str, parent: tuple[RuleFile, ...]) -> tuple[RuleFile, ...]:
+        """The rule chain inside ``rel_dir``: its parent's plus its own .gitignore, if any."""
+        if self.config.no_ignore:
+            return parent
+        label = f"{rel_dir}/.gitignore" if rel_dir else ".gitignore"
+        own = read_rule_file(self.root / label, rel_dir, label)
+        return (*parent, own) if own else parent
+
+    def decide(self, rel: str, is_dir: bool, chain: tuple[RuleFile, ...]) -> Decision:
+        """Keep or drop one path, given the rule chain of its directory."""
+        name = rel.rsplit("/", 1)[-1]
+        if name in NEVER:
+            return Decision(False, f"{name}/ is never ingested")
+        if rel in self.never_paths:
+            return Decision(False, "the snake-pipe store is never ingested")
+        if self.exclude and (d := self.exclude.check(rel, is_dir)) and not d.included:
+            return d
+        for rule_file in reversed(chain):
+            decision = rule_file.check(rel, is_dir)
+            if decision is not None:
+                if not decision.included:
+                    return decision
+                break
+        else:
+            decision = None
+        if not is_dir and self.include:
+            matched = self.include.check(rel, False)
+            if matched is None or matched.included:
+                return Decision(False, "not matched by any --include pattern")
+            return Decision(True, matched.rule)
+        return decision or Decision(True, None)
+
+    def root_chain(self) -> tuple[RuleFile, ...]:
+        return self.dir_rules("", self.base_files)

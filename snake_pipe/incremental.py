@@ -1,0 +1,94 @@
+"""What a run has to do, given the checkpoint store: the incremental plan per file.
+
+- same size, mtime and extractor version as the checkpoint: unchanged, not even read;
+- stat changed but git's index has the same blob id as the checkpoint: unchanged, not read;
+- stat changed otherwise: the worker hashes it and parses it only if the content changed;
+- not in the checkpoint store (or a new extractor version): parsed;
+- in the store but not found by a complete walk: deleted from every sink.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from snake_pipe import gitindex
+from snake_pipe.checkpoints import CheckpointStore, FileEntry, same_stat_and_version
+from snake_pipe.parse.tags import extractor_version
+from snake_pipe.records import FileResult, WorkItem
+
+Item = WorkItem | FileResult
+Action = Literal["add", "update", "unchanged", "touched"]
+
+
+@dataclass
+class Planner:
+    """Turns discovered items into work, skipping what the checkpoint store says is done."""
+
+    store: CheckpointStore
+    root: Path
+    fingerprint: str
+    trust_store: bool = True  # False: records and checkpoints drifted apart, redo everything
+    unchanged: int = 0
+    touched: list[tuple[str, FileEntry]] = field(default_factory=list)  # stat-only updates
+    seen: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._index = gitindex.read_index(self.root) if self.trust_store else {}
+
+    def version(self, language: str | None) -> int:
+        return extractor_version(language, self.fingerprint)
+
+    def classify(self, item: Item, entry: FileEntry | None) -> tuple[Action, Item]:
+        if entry is None or not self.trust_store:
+            return "add", item
+        if isinstance(item, FileResult):
+            same = (entry.status, entry.size, entry.mtime_ns) == (
+                item.status,
+                item.size_bytes,
+                item.mtime_ns,
+            )
+            return ("unchanged" if same else "update"), item
+        if entry.version != self.version(item.language or entry.language):
+            return "update", item
+        if entry.size == item.size and entry.mtime_ns == item.mtime_ns:
+            return "unchanged", item
+        blob = gitindex.unmodified_blob(self._index.get(item.path), item.size, item.mtime_ns)
+        if blob is not None and blob == entry.content_hash:
+            return "touched", item
+        return "update", replace(item, prior_hash=entry.content_hash)
+
+    def plan(self, items: Iterator[Item]) -> Iterator[tuple[Action, Item, FileEntry | None]]:
+        with self.store.reader() as txn:
+            for item in items:
+                raw = self.store.get_raw(txn, item.path)
+                if (
+                    raw is not None and self.trust_store and isinstance(item, WorkItem)
+                    and item.language is not None
+                    and same_stat_and_version(raw, item.size, item.mtime_ns, self.version(item.language))
+                ):  # fmt: skip
+                    yield "unchanged", item, None
+                    continue
+                entry = None if raw is None else FileEntry.unpack(raw)
+                action, work = self.classify(item, entry)
+                yield action, work, entry
+
+    def work(self, items: Iterator[Item]) -> Iterator[Item]:
+        """The items that need a worker; counts and remembers the rest."""
+        for action, item, entry in self.plan(items):
+            self.seen.add(item.path)
+            if action == "unchanged":
+                self.unchanged += 1
+            elif action == "touched" and entry is not None and isinstance(item, WorkItem):
+                self.unchanged += 1
+                self.touched.append(
+                    (item.path, replace(entry, size=item.size, mtime_ns=item.mtime_ns))
+                )
+            else:
+                yield item
+
+    def deleted(self) -> list[str]:
+        """Paths the store knows that the (complete) walk did not find."""
+        return sorted(self.store.paths() - self.seen)

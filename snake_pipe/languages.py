@@ -1,0 +1,168 @@
+"""Language detection by file name, extension and shebang, and binary detection.
+
+Names are those of tree-sitter-language-pack (``csharp``, ``tsx``, ...). Detection by name
+happens during discovery; a file with no known name is looked at again by its first line
+(shebang) in the worker, which reads the file anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import get_args
+
+import tree_sitter_language_pack as tslp
+
+# Extension (lower-case, without the dot) -> grammar. Only grammars the pack ships appear.
+EXTENSIONS: dict[str, str] = {
+    "as": "actionscript", "adb": "ada", "ads": "ada", "agda": "agda", "cls": "apex",
+    "trigger": "apex", "ino": "arduino", "asm": "asm", "s": "asm", "astro": "astro",
+    "sh": "bash", "bash": "bash", "zsh": "bash", "ksh": "bash", "bats": "bash",
+    "beancount": "beancount", "bib": "bibtex", "bicep": "bicep", "bb": "bitbake",
+    "bbappend": "bitbake", "bbclass": "bitbake", "bsl": "bsl", "os": "bsl",
+    "c": "c", "h": "c", "cairo": "cairo", "capnp": "capnp", "chatito": "chatito",
+    "clar": "clarity", "clj": "clojure", "cljs": "clojure", "cljc": "clojure", "edn": "clojure",
+    "cmake": "cmake", "cob": "cobol", "cbl": "cobol", "cpy": "cobol",
+    "lisp": "commonlisp", "lsp": "commonlisp", "cl": "commonlisp", "asd": "commonlisp",
+    "cpon": "cpon",
+    "cc": "cpp", "cpp": "cpp", "cxx": "cpp", "c++": "cpp", "hh": "cpp", "hpp": "cpp",
+    "hxx": "cpp", "h++": "cpp", "ipp": "cpp", "tpp": "cpp", "inl": "cpp", "ixx": "cpp",
+    "cppm": "cpp",
+    "cs": "csharp", "csx": "csharp", "css": "css", "csv": "csv", "cu": "cuda", "cuh": "cuda",
+    "d": "d", "di": "d", "dart": "dart", "dockerfile": "dockerfile", "dtd": "dtd",
+    "el": "elisp", "ex": "elixir", "exs": "elixir", "elm": "elm", "erl": "erlang",
+    "hrl": "erlang", "fnl": "fennel", "fir": "firrtl", "fish": "fish",
+    "f": "fortran", "f90": "fortran", "f95": "fortran", "f03": "fortran", "f08": "fortran",
+    "for": "fortran", "fs": "fsharp", "fsx": "fsharp", "fsi": "fsharp_signature",
+    "fc": "func", "gd": "gdscript", "gleam": "gleam", "glsl": "glsl", "vert": "glsl",
+    "frag": "glsl", "geom": "glsl", "comp": "glsl", "gn": "gn", "gni": "gn", "go": "go",
+    "graphql": "graphql", "gql": "graphql", "groovy": "groovy", "gradle": "groovy",
+    "gvy": "groovy", "hack": "hack", "hck": "hack", "ha": "hare", "hs": "haskell",
+    "lhs": "haskell", "hx": "haxe", "hcl": "hcl", "nomad": "hcl", "heex": "heex",
+    "hlsl": "hlsl", "fx": "hlsl", "html": "html", "htm": "html", "xhtml": "html",
+    "ini": "ini", "cfg": "ini", "ispc": "ispc", "janet": "janet", "java": "java",
+    "js": "javascript", "mjs": "javascript", "cjs": "javascript", "jsx": "javascript",
+    "json": "json", "jsonc": "json", "json5": "json", "jsonnet": "jsonnet",
+    "libsonnet": "jsonnet", "jl": "julia", "kdl": "kdl", "kt": "kotlin", "kts": "kotlin",
+    "tex": "latex", "sty": "latex", "ld": "linkerscript", "lds": "linkerscript", "ll": "llvm",
+    "lua": "lua", "luau": "luau", "mk": "make", "mak": "make", "md": "markdown",
+    "markdown": "markdown", "mdx": "markdown", "mermaid": "mermaid", "mmd": "mermaid",
+    "axs": "netlinx", "axi": "netlinx", "nim": "nim", "nims": "nim", "nimble": "nim",
+    "ninja": "ninja", "nix": "nix", "nqc": "nqc", "m": "objc", "mm": "objc",
+    "ml": "ocaml", "mli": "ocaml_interface", "odin": "odin", "org": "org",
+    "pas": "pascal", "pp": "pascal", "dpr": "pascal", "lpr": "pascal", "pem": "pem",
+    "crt": "pem", "pl": "perl", "pm": "perl", "t": "perl", "pgn": "pgn", "php": "php",
+    "phtml": "php", "po": "po", "pot": "po", "pony": "pony", "ps1": "powershell",
+    "psm1": "powershell", "psd1": "powershell", "prisma": "prisma",
+    "properties": "properties", "proto": "proto", "psv": "psv", "epp": "puppet",
+    "purs": "purescript", "py": "python", "pyi": "python", "pyw": "python",
+    "qml": "qmljs", "r": "r", "rkt": "racket", "re": "re2c", "rego": "rego", "ron": "ron",
+    "rst": "rst", "rb": "ruby", "rake": "ruby", "gemspec": "ruby", "ru": "ruby",
+    "rs": "rust", "scala": "scala", "sc": "scala", "sbt": "scala", "scm": "scheme",
+    "ss": "scheme", "scss": "scss", "smali": "smali", "smithy": "smithy", "sol": "solidity",
+    "rq": "sparql", "sparql": "sparql", "swift": "swift", "sql": "sql",
+    "nut": "squirrel", "bzl": "starlark", "star": "starlark", "svelte": "svelte",
+    "td": "tablegen", "tcl": "tcl", "tf": "terraform", "tfvars": "terraform",
+    "thrift": "thrift", "toml": "toml", "tsv": "tsv", "tsx": "tsx", "twig": "twig",
+    "ts": "typescript", "mts": "typescript", "cts": "typescript", "typ": "typst",
+    "rules": "udev", "ungram": "ungrammar", "tal": "uxntal", "v": "verilog",
+    "sv": "verilog", "svh": "verilog", "vh": "verilog", "vhd": "vhdl", "vhdl": "vhdl",
+    "vim": "vim", "vue": "vue", "wast": "wast", "wat": "wat", "wgsl": "wgsl", "xml": "xml",
+    "xsd": "xml", "xsl": "xml", "xslt": "xml", "svg": "xml", "plist": "xml", "csproj": "xml",
+    "yaml": "yaml", "yml": "yaml", "yuck": "yuck", "zig": "zig", "magik": "magik",
+    "erb": "embeddedtemplate", "ejs": "embeddedtemplate", "mat": "matlab",
+    "vsh": "v", "vv": "v",
+}  # fmt: skip
+# Grammars for text embedded in other files (comments, doc comments, format strings) or for
+# tests of the pack itself: no file is ever of these languages.
+EMBEDDED = frozenset({"comment", "doxygen", "gstlaunch", "jsdoc", "luadoc", "luap",
+                      "markdown_inline", "printf", "test"})  # fmt: skip
+
+# Exact file names (case-sensitive first, then lower-case) -> grammar.
+FILENAMES: dict[str, str] = {
+    "Makefile": "make", "makefile": "make", "GNUmakefile": "make",
+    "Dockerfile": "dockerfile", "Containerfile": "dockerfile",
+    "CMakeLists.txt": "cmake", "go.mod": "gomod", "go.sum": "gosum",
+    "requirements.txt": "requirements", "constraints.txt": "requirements",
+    ".gitignore": "gitignore", ".dockerignore": "gitignore", ".gitattributes": "gitattributes",
+    "COMMIT_EDITMSG": "gitcommit", "BUILD": "starlark", "BUILD.bazel": "starlark",
+    "WORKSPACE": "starlark", "WORKSPACE.bazel": "starlark", "MODULE.bazel": "starlark",
+    "Tiltfile": "starlark", "BUCK": "starlark", "meson.build": "meson",
+    "meson_options.txt": "meson", "Kconfig": "kconfig", "MANIFEST.in": "pymanifest",
+    "qmldir": "qmldir", ".inputrc": "readline", "inputrc": "readline", "Gemfile": "ruby",
+    "Rakefile": "ruby", "Podfile": "ruby", "Vagrantfile": "ruby", "Brewfile": "ruby",
+    "Jenkinsfile": "groovy", "BUILD.gn": "gn", ".bashrc": "bash", ".bash_profile": "bash",
+    ".zshrc": "bash", ".profile": "bash", "PKGBUILD": "bash", "APKBUILD": "bash",
+    "Pipfile": "toml", "Cargo.lock": "toml", "poetry.lock": "toml", "flake.lock": "json",
+    ".babelrc": "json", ".eslintrc": "json", "tsconfig.json": "json", "XCompose": "xcompose",
+    ".XCompose": "xcompose", "hyprland.conf": "hyprlang", ".vimrc": "vim", "vimrc": "vim",
+    ".emacs": "elisp", "build.ninja": "ninja", "SConstruct": "python", "SConscript": "python",
+}  # fmt: skip
+
+# Interpreter in a shebang (basename, version digits stripped) -> grammar.
+INTERPRETERS: dict[str, str] = {
+    "python": "python", "pypy": "python", "sh": "bash", "bash": "bash", "dash": "bash",
+    "zsh": "bash", "ksh": "bash", "ash": "bash", "node": "javascript", "nodejs": "javascript",
+    "deno": "typescript", "bun": "typescript", "ts-node": "typescript", "tsx": "typescript",
+    "ruby": "ruby", "perl": "perl", "php": "php", "lua": "lua", "luajit": "lua",
+    "fish": "fish", "Rscript": "r", "tclsh": "tcl", "wish": "tcl", "elixir": "elixir",
+    "escript": "erlang", "julia": "julia", "groovy": "groovy", "make": "make",
+    "pwsh": "powershell", "runghc": "haskell", "runhaskell": "haskell", "scala": "scala",
+    "kotlin": "kotlin", "swift": "swift", "racket": "racket", "guile": "scheme",
+    "janet": "janet", "nix-shell": "nix",
+}  # fmt: skip
+
+_SHEBANG = re.compile(rb"^#![ \t]*(\S+)(?:[ \t]+(.*))?")
+_VERSION_SUFFIX = re.compile(r"[\d.]+$")
+BINARY_SNIFF_BYTES = 8000  # what git looks at to decide "binary"
+
+
+@cache
+def supported_languages() -> frozenset[str]:
+    """Every grammar the installed tree-sitter-language-pack can load."""
+    return frozenset(get_args(tslp.SupportedLanguage))
+
+
+@cache
+def _tables() -> tuple[dict[str, str], dict[str, str]]:
+    """The name and extension tables, restricted to grammars the installed pack has."""
+    have = supported_languages()
+    names = {k: v for k, v in FILENAMES.items() if v in have}
+    names.update({k.lower(): v for k, v in names.items() if k.lower() not in names})
+    return names, {k: v for k, v in EXTENSIONS.items() if v in have}
+
+
+def by_name(rel_path: str) -> str | None:
+    """Grammar for a repo-relative path from its file name or extension, or None."""
+    names, extensions = _tables()
+    name = rel_path[rel_path.rfind("/") + 1 :]
+    lang = names.get(name) or names.get(name.lower())
+    if lang is not None:
+        return lang
+    stem, dot, ext = name.rpartition(".")
+    if ext == "scm" and "/queries/" in f"/{rel_path}":
+        return "query"  # tree-sitter query files, like ours; other .scm files are Scheme
+    if dot and stem.strip("."):
+        lang = extensions.get(ext) or extensions.get(ext.lower())
+    if lang is None and name.lower().startswith("dockerfile"):
+        return "dockerfile" if "dockerfile" in supported_languages() else None
+    return lang
+
+
+def by_shebang(head: bytes) -> str | None:
+    """Grammar named by a ``#!`` line, following ``/usr/bin/env [-S] prog``."""
+    match = _SHEBANG.match(head.split(b"\n", 1)[0])
+    if not match:
+        return None
+    program = match.group(1).decode("utf-8", "replace").rsplit("/", 1)[-1]
+    if program == "env" and match.group(2):
+        args = [a for a in match.group(2).decode("utf-8", "replace").split() if a != "-S"]
+        args = [a for a in args if not a.startswith("-") and "=" not in a]
+        program = args[0].rsplit("/", 1)[-1] if args else ""
+    lang = INTERPRETERS.get(program) or INTERPRETERS.get(_VERSION_SUFFIX.sub("", program))
+    return lang if lang in supported_languages() else None
+
+
+def is_binary(head: bytes) -> bool:
+    """Git's rule: a NUL byte in the first 8000 bytes means binary."""
+    return b"\0" in head[:BINARY_SNIFF_BYTES]

@@ -1,0 +1,257 @@
+; C++ tags.
+; Namespaces, classes, structs, unions, enums (also `enum class`), type aliases and typedefs,
+; functions, methods (defined in the class, declared in the class, or defined out of line as
+; `Foo::bar` or `ns::Foo::bar`), constructors, macros and namespace-level `const`/`constexpr`
+; variables; `#include` paths and C++20 `import`s.
+; Out-of-line definitions `void Foo::bar() {}` are methods named `bar` whose scope is NOT
+; `Foo` (scope comes from nesting only); `Foo::Foo()` is a constructor. A namespace-qualified
+; free function `void ns::f() {}` is reported as a method too (the grammar cannot tell).
+; Names qualified more than twice (`a::B::C::f`) are left out, and so are lambdas, fields,
+; `operator T()` conversions and free function prototypes (declarations, not definitions);
+; declarations inside a class body are kept (they make up the class).
+; The query is kept small on purpose: C++'s grammar makes compiling each pattern costly
+; (alternations are far cheaper than one pattern per variant).
+; Alternatives are mutually exclusive: which of two matches on one node comes first is not
+; guaranteed.
+
+(namespace_definition
+  name: [(namespace_identifier) (nested_namespace_specifier)] @name) @definition.namespace
+
+; Classes, structs, unions with a body: `class Foo`, `struct hash<Foo>` (-> `hash`),
+; `struct std::hash<Foo>` (-> `hash`).
+(class_specifier name: (type_identifier) @name body: (_)) @definition.class
+(class_specifier
+  name: [
+    (template_type name: (type_identifier) @name)
+    (qualified_identifier name: (type_identifier) @name)
+    (qualified_identifier name: (template_type name: (type_identifier) @name))
+  ]
+  body: (_)) @definition.class
+(struct_specifier name: (type_identifier) @name body: (_)) @definition.struct
+(struct_specifier
+  name: [
+    (template_type name: (type_identifier) @name)
+    (qualified_identifier name: (type_identifier) @name)
+    (qualified_identifier name: (template_type name: (type_identifier) @name))
+  ]
+  body: (_)) @definition.struct
+(union_specifier name: (type_identifier) @name body: (_)) @definition.union
+(enum_specifier name: (type_identifier) @name body: (_)) @definition.enum
+(enum_specifier
+  name: (qualified_identifier name: (type_identifier) @name) body: (_)) @definition.enum
+
+; `using Index = std::size_t;`
+(alias_declaration name: (type_identifier) @name) @definition.type
+
+; Functions defined in a namespace or a class body (where they become methods by nesting):
+; `int f()`, `T* f()`, `T& f()`, `~Foo()`, `operator[]()`.
+(function_definition
+  declarator: [
+    (function_declarator
+      declarator: [(field_identifier) (destructor_name) (operator_name)] @name)
+    (pointer_declarator
+      declarator: (function_declarator
+        declarator: [(field_identifier) (destructor_name) (operator_name) (identifier)] @name))
+    (reference_declarator
+      (function_declarator
+        declarator: [(field_identifier) (destructor_name) (operator_name) (identifier)] @name))
+    (pointer_declarator
+      declarator: (pointer_declarator
+        declarator: (function_declarator
+          declarator: [(field_identifier) (destructor_name) (operator_name) (identifier)] @name)))
+  ]) @definition.function
+; No return type and a plain identifier: a constructor in a class body, else a function.
+(field_declaration_list
+  (function_definition
+    declarator: (function_declarator declarator: (identifier) @name)) @definition.constructor)
+[
+  (translation_unit
+    (function_definition
+      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
+  (declaration_list
+    (function_definition
+      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
+  (template_declaration
+    (function_definition
+      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
+  (linkage_specification
+    (function_definition
+      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
+  (friend_declaration
+    (function_definition
+      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
+  (preproc_if
+    (function_definition
+      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
+  (preproc_ifdef
+    (function_definition
+      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
+  (preproc_else
+    (function_definition
+      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
+  (preproc_elif
+    (function_definition
+      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
+]
+
+; Out-of-line definitions: `Foo::Foo()` and `Foo<T>::Foo()` are constructors; `Foo::bar()`,
+; `ns::Foo::bar()`, `Foo::~Foo()` and `Foo::operator==()` methods.
+(function_definition
+  declarator: (function_declarator
+    declarator: [
+      (qualified_identifier
+        scope: [(namespace_identifier) @_scope (template_type name: (type_identifier) @_scope)]
+        name: (identifier) @name)
+      (qualified_identifier
+        name: (qualified_identifier
+          scope: [(namespace_identifier) @_scope (template_type name: (type_identifier) @_scope)]
+          name: (identifier) @name))
+    ])
+  (#eq? @_scope @name)) @definition.constructor
+(function_definition
+  declarator: (function_declarator
+    declarator: [
+      (qualified_identifier
+        scope: [(namespace_identifier) @_scope (template_type name: (type_identifier) @_scope)]
+        name: (identifier) @name)
+      (qualified_identifier
+        name: (qualified_identifier
+          scope: [(namespace_identifier) @_scope (template_type name: (type_identifier) @_scope)]
+          name: (identifier) @name))
+    ])
+  (#not-eq? @_scope @name)) @definition.method
+(function_definition
+  declarator: [
+    (function_declarator
+      declarator: [
+        (qualified_identifier name: [(destructor_name) (operator_name)] @name)
+        (qualified_identifier
+          name: (qualified_identifier name: [(destructor_name) (operator_name)] @name))
+      ])
+    (pointer_declarator
+      declarator: (function_declarator
+        declarator: [
+          (qualified_identifier name: [(identifier) (destructor_name) (operator_name)] @name)
+          (qualified_identifier
+            name: (qualified_identifier
+              name: [(identifier) (destructor_name) (operator_name)] @name))
+        ]))
+    (reference_declarator
+      (function_declarator
+        declarator: [
+          (qualified_identifier name: [(identifier) (destructor_name) (operator_name)] @name)
+          (qualified_identifier
+            name: (qualified_identifier
+              name: [(identifier) (destructor_name) (operator_name)] @name))
+        ]))
+    (pointer_declarator
+      declarator: (pointer_declarator
+        declarator: (function_declarator
+          declarator: [
+            (qualified_identifier name: [(identifier) (destructor_name) (operator_name)] @name)
+            (qualified_identifier
+              name: (qualified_identifier
+                name: [(identifier) (destructor_name) (operator_name)] @name))
+          ])))
+  ]) @definition.method
+
+; Members declared in a class body: `void push(const T&);`, `T* get();`, `T& at(size_t);`,
+; `virtual ~Foo();`, `explicit Foo(int);`.
+(field_declaration
+  declarator: [
+    (function_declarator declarator: [(field_identifier) (operator_name) (destructor_name)] @name)
+    (pointer_declarator
+      declarator: (function_declarator
+        declarator: [(field_identifier) (operator_name) (destructor_name)] @name))
+    (reference_declarator
+      (function_declarator
+        declarator: [(field_identifier) (operator_name) (destructor_name)] @name))
+  ]) @definition.method
+(field_declaration_list
+  (declaration
+    declarator: (function_declarator declarator: (identifier) @name)) @definition.constructor)
+(field_declaration_list
+  (declaration
+    declarator: (function_declarator declarator: (destructor_name) @name)) @definition.method)
+
+; Namespace-level constants: `constexpr int kLimit = 10;`, `const char *const kName = "x";`.
+(translation_unit
+  (declaration
+    (type_qualifier) @_const
+    declarator: (init_declarator
+      declarator: [
+        (identifier) @name
+        (array_declarator declarator: (identifier) @name)
+        (pointer_declarator declarator: (identifier) @name)
+        (pointer_declarator (type_qualifier) declarator: (identifier) @name)
+      ]) @definition.constant)
+  (#any-of? @_const "const" "constexpr"))
+(declaration_list
+  (declaration
+    (type_qualifier) @_const
+    declarator: (init_declarator
+      declarator: [
+        (identifier) @name
+        (array_declarator declarator: (identifier) @name)
+        (pointer_declarator declarator: (identifier) @name)
+        (pointer_declarator (type_qualifier) declarator: (identifier) @name)
+      ]) @definition.constant)
+  (#any-of? @_const "const" "constexpr"))
+
+; `typedef struct {...} point_t;`: an anonymous struct, union or enum named by its typedef.
+(type_definition
+  type: [(struct_specifier !name body: (_)) (class_specifier !name body: (_))]
+  declarator: (type_identifier) @name) @definition.struct
+(type_definition
+  type: (union_specifier !name body: (_))
+  declarator: (type_identifier) @name) @definition.union
+(type_definition
+  type: (enum_specifier !name body: (_))
+  declarator: (type_identifier) @name) @definition.enum
+
+; `typedef struct node {...} node_t;`: the struct is a symbol of its own (above), the typedef
+; a `type` on the line of its name (so that the struct does not nest in it).
+(type_definition
+  type: [
+    (struct_specifier name: (_) body: (_))
+    (class_specifier name: (_) body: (_))
+    (union_specifier name: (_) body: (_))
+    (enum_specifier name: (_) body: (_))
+  ]
+  declarator: [
+    (type_identifier) @name
+    (pointer_declarator declarator: (type_identifier) @name)
+  ] @definition.type)
+
+; Any other typedef: `typedef unsigned long size_type;`, `typedef std::vector<int> ints;`,
+; `typedef int (*callback_t)(void *);`.
+(type_definition
+  type: [
+    (primitive_type) (sized_type_specifier) (type_identifier) (qualified_identifier)
+    (template_type) (decltype) (dependent_type) (placeholder_type_specifier)
+    (struct_specifier !body) (class_specifier !body) (union_specifier !body)
+    (enum_specifier !body)
+  ]
+  declarator: [
+    (type_identifier) @name
+    (pointer_declarator declarator: (type_identifier) @name)
+    (pointer_declarator declarator: (pointer_declarator declarator: (type_identifier) @name))
+    (reference_declarator (type_identifier) @name)
+    (array_declarator declarator: (type_identifier) @name)
+    (function_declarator declarator: (type_identifier) @name)
+    (function_declarator
+      declarator: (parenthesized_declarator
+        (pointer_declarator declarator: (type_identifier) @name)))
+  ]) @definition.type
+
+; Macros: `#define MAX 10`, `#define SQUARE(x) ((x) * (x))`; include guards (no value) are
+; left out.
+(preproc_def name: (identifier) @name value: (_)) @definition.macro
+(preproc_function_def name: (identifier) @name) @definition.macro
+
+; Includes: `#include <vector>` -> "vector", `#include "a/b.hpp"` -> "a/b.hpp";
+; C++20 `import std;` -> "std", `import <vector>;` -> "vector" (partitions `import :p;` are
+; left out).
+(preproc_include path: [(string_literal) (system_lib_string)] @import.module)
+(import_declaration name: (module_name) @import.module)
+(import_declaration header: [(string_literal) (system_lib_string)] @import.module)

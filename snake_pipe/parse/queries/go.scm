@@ -1,0 +1,35 @@
+; Go tags.
+; Package clause, functions, methods (scope: none, Go methods sit at top level; the receiver
+; type is not recorded), structs, interfaces and their methods, other named types and type
+; aliases, package-level constants and variables; imports.
+; Alternatives are mutually exclusive: which of two matches on one node comes first is not
+; guaranteed.
+
+(package_clause (package_identifier) @name) @definition.namespace
+
+(function_declaration name: (identifier) @name) @definition.function
+(method_declaration name: (field_identifier) @name) @definition.method
+
+(type_spec name: (type_identifier) @name type: (struct_type)) @definition.struct
+(type_spec name: (type_identifier) @name type: (interface_type)) @definition.interface
+(type_spec
+  name: (type_identifier) @name
+  type: [
+    (type_identifier) (generic_type) (qualified_type) (pointer_type) (array_type) (slice_type)
+    (map_type) (channel_type) (function_type) (negated_type) (parenthesized_type)
+  ]) @definition.type
+(type_alias name: (type_identifier) @name) @definition.type
+
+; Methods listed by an interface.
+(interface_type (method_elem name: (field_identifier) @name) @definition.method)
+
+; Package-level `const` and `var` (not those inside functions).
+(source_file
+  (const_declaration (const_spec name: (identifier) @name) @definition.constant))
+(source_file
+  (var_declaration (var_spec name: (identifier) @name) @definition.variable))
+(source_file
+  (var_declaration (var_spec_list (var_spec name: (identifier) @name) @definition.variable)))
+
+; Imports: every import spec's path, aliased, blank (`_`) and dot imports included.
+(import_spec path: (_) @import.module)

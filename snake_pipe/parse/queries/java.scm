@@ -1,0 +1,27 @@
+; Java tags.
+; Package, classes, interfaces, enums, records, annotation types, methods, constructors and
+; upper-case constant fields; imports.
+; A definition's lines include its annotations and modifiers (they belong to the node).
+
+(package_declaration [(identifier) (scoped_identifier)] @name) @definition.namespace
+
+(class_declaration name: (identifier) @name) @definition.class
+(record_declaration name: (identifier) @name) @definition.class
+(interface_declaration name: (identifier) @name) @definition.interface
+(annotation_type_declaration name: (identifier) @name) @definition.interface
+(enum_declaration name: (identifier) @name) @definition.enum
+
+(method_declaration name: (identifier) @name) @definition.method
+(constructor_declaration name: (identifier) @name) @definition.constructor
+(compact_constructor_declaration name: (identifier) @name) @definition.constructor
+
+; Constants: `static final int MAX_SIZE = 10;` and interface constants, named in upper case.
+(field_declaration
+  declarator: (variable_declarator name: (identifier) @name) @definition.constant
+  (#match? @name "^[A-Z][A-Z0-9_]*$"))
+(constant_declaration
+  declarator: (variable_declarator name: (identifier) @name) @definition.constant
+  (#match? @name "^[A-Z][A-Z0-9_]*$"))
+
+; Imports: `import a.b.C;`, `import a.b.*;` (-> "a.b"), `import static a.b.C.m;`.
+(import_declaration [(identifier) (scoped_identifier)] @import.module)

@@ -1,0 +1,23 @@
+; Python tags.
+; Definitions: every def / async def / class, at the line of its keyword (decorators are
+; outside the node); a def directly in a class is a method. Module-level upper-case
+; constants and `type X = ...` aliases (3.12). Imports, wherever they are (also inside
+; functions, `if TYPE_CHECKING:` and `try:` blocks).
+(class_definition name: (identifier) @name) @definition.class
+(function_definition name: (identifier) @name) @definition.function
+
+; Module-level constants written in upper case: `MAX_SIZE = 10`, `TIMEOUT: Final = 5`.
+(module
+  (assignment left: (identifier) @name) @definition.constant
+  (#match? @name "^[A-Z][A-Z0-9_]*$"))
+
+; `type Vector = list[float]`, `type Pair[T] = tuple[T, T]`.
+(type_alias_statement left: (type (identifier) @name)) @definition.type
+(type_alias_statement left: (type (generic_type (identifier) @name))) @definition.type
+
+; Imports: `import a.b` -> "a.b", `import a as b` -> "a", `from a.b import c` -> "a.b",
+; `from . import b` -> ".", `from ..pkg import b` -> "..pkg", `from __future__ import x`.
+(import_statement name: (dotted_name) @import.module)
+(import_statement name: (aliased_import name: (dotted_name) @import.module))
+(import_from_statement module_name: (_) @import.module)
+(future_import_statement "__future__" @import.module)

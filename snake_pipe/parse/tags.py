@@ -1,0 +1,139 @@
+"""Symbols and imports from tags-style queries (``queries/<language>.scm``).
+
+Capture names are the contract between a query file and this module:
+
+- ``@definition.<kind>`` on a definition node, with ``@name`` on its name in the same
+  pattern: one symbol. ``<kind>`` is one of ``records.SYMBOL_KINDS``.
+- ``@scope.<kind>`` with ``@name``: a construct that names a scope for what it contains but is
+  no symbol itself (a Rust ``impl`` block, say).
+- ``@import.module``: the module, header or path of an import, one row per capture (a
+  quantified capture such as ``_+`` gives one row spanning its nodes).
+- captures starting with ``_`` only feed predicates (``#eq? @_fn "require"``).
+
+A ``function`` directly inside a class-like definition becomes a ``method``. When two patterns
+capture the same node, the first pattern in the file wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import metadata, resources
+
+import tree_sitter as ts
+import tree_sitter_language_pack as tslp
+
+from snake_pipe.records import Import, Symbol
+
+# Bump when extraction code changes what records a file yields: files are parsed again.
+EXTRACTOR_VERSION = 2
+CLASS_LIKE = frozenset(
+    {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
+)
+_QUOTES = "\"'`<>"
+
+
+@cache
+def query_languages() -> frozenset[str]:
+    """Languages that have a tags query file."""
+    files = resources.files("snake_pipe.parse").joinpath("queries")
+    return frozenset(p.name[:-4] for p in files.iterdir() if p.name.endswith(".scm"))
+
+
+def query_source(language: str) -> str | None:
+    if language not in query_languages():
+        return None
+    path = resources.files("snake_pipe.parse").joinpath("queries", f"{language}.scm")
+    return path.read_text(encoding="utf-8")
+
+
+@cache
+def tags_query(language: str) -> ts.Query | None:
+    """The compiled tags query of a language, compiled once per process."""
+    source = query_source(language)
+    return None if source is None else ts.Query(tslp.get_language(language), source)  # type: ignore[arg-type]
+
+
+@cache
+def extractor_version(language: str | None, fingerprint: str) -> int:
+    """A 64-bit version of what extraction yields for a language: our code and queries, the
+    grammar pack and the settings that change records. A change re-parses only what it affects."""
+    digest = hashlib.blake2b(digest_size=8)
+    pack = metadata.version("tree-sitter-language-pack")
+    digest.update(
+        f"{EXTRACTOR_VERSION}|{pack}|{ts.LANGUAGE_VERSION}|{fingerprint}|{language}".encode()
+    )
+    digest.update((query_source(language) or "").encode() if language else b"")
+    return int.from_bytes(digest.digest(), "little") >> 1  # fits a signed 64-bit field
+
+
+def _text(node: ts.Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def module_text(node: ts.Node) -> str:
+    """An import's module as written, without the quotes or angle brackets around it."""
+    return _text(node).strip().strip(_QUOTES).strip()
+
+
+def _end_line(node: ts.Node) -> int:
+    """1-based last line; a node ending at column 0 (a #define's newline) ends on the line before."""
+    (start_row, _), (end_row, end_col) = node.start_point, node.end_point
+    return end_row + (0 if end_col == 0 and end_row > start_row else 1)
+
+
+def _import(nodes: list[ts.Node]) -> Import:
+    """One import per capture: several nodes (a Scala path captured as ``_+``) make one span."""
+    first, last = nodes[0], nodes[-1]
+    if len(nodes) == 1 or first.parent is None:
+        return Import(module_text(first), first.start_point[0] + 1)
+    parent = first.parent
+    raw = (parent.text or b"")[
+        first.start_byte - parent.start_byte : last.end_byte - parent.start_byte
+    ]
+    return Import(raw.decode("utf-8", "replace").strip().strip(_QUOTES), first.start_point[0] + 1)
+
+
+def extract_tags(query: ts.Query, root: ts.Node) -> tuple[list[Symbol], list[Import]]:
+    # (start, end) -> (pattern index, kind, name, start line, end line, is a symbol)
+    defs: dict[tuple[int, int], tuple[int, str, str, int, int, bool]] = {}
+    imports: list[Import] = []
+    for pattern, captures in ts.QueryCursor(query).matches(root):
+        names = captures.get("name")
+        for capture, nodes in captures.items():
+            if capture == "import.module":
+                imports.append(_import(nodes))
+                continue
+            kind_sep = capture.find(".")
+            role = capture[:kind_sep]
+            if not names or role not in ("definition", "scope"):
+                continue
+            node = nodes[0]
+            key = (node.start_byte, node.end_byte)
+            name = _text(names[0])
+            if name and (key not in defs or pattern < defs[key][0]):  # the first pattern wins
+                defs[key] = (
+                    pattern, capture[kind_sep + 1 :], name,
+                    node.start_point[0] + 1, _end_line(node), role == "definition",
+                )  # fmt: skip
+    imports.sort(key=lambda i: i.line)
+    return _nest(sorted(defs.items(), key=lambda kv: (kv[0][0], -kv[0][1]))), imports
+
+
+def _nest(
+    defs: list[tuple[tuple[int, int], tuple[int, str, str, int, int, bool]]],
+) -> list[Symbol]:
+    """Give each definition its enclosing scope, turning functions in classes into methods."""
+    symbols: list[Symbol] = []
+    stack: list[tuple[int, str, str]] = []  # (end_byte, kind, dotted name)
+    for (start, end), (_, kind, name, start_line, end_line, emit) in defs:
+        while stack and stack[-1][0] <= start:
+            stack.pop()
+        parent = stack[-1] if stack else None
+        if kind == "function" and parent and parent[1] in CLASS_LIKE:
+            kind = "method"
+        scope = parent[2] if parent else None
+        if emit:
+            symbols.append(Symbol(name, kind, start_line, end_line, scope))
+        stack.append((end, kind, f"{scope}.{name}" if scope else name))
+    return symbols

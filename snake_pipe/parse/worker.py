@@ -1,0 +1,257 @@
+"""What runs inside a parser process: bytes in, a ``FileResult`` out.
+
+Pure functions over ``WorkItem``s. Parsers and compiled queries are cached per process, so a
+worker compiles each language's queries once, however many batches it runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Literal
+
+import tree_sitter as ts
+import tree_sitter_language_pack as tslp
+
+from snake_pipe import languages, plugins
+from snake_pipe.parse.ast import encode_tree
+from snake_pipe.parse.tags import extract_tags, tags_query
+from snake_pipe.records import FileResult, ParseError, WorkItem
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    """The part of the configuration a parser process needs."""
+
+    max_file_bytes: int = 1 << 20
+    max_errors_per_file: int = 100
+    ast: bool = False
+    parse_timeout_ms: int = 0  # 0: no watchdog (the inline executor must never exit)
+
+
+# A worker whose file takes longer than parse_timeout_ms exits with this code; the
+# coordinator reads it to tell a timeout from a crash.
+TIMEOUT_EXIT = 86
+# Names a module imported by every worker, for fault-injection tests only.
+TEST_HOOK_ENV = "SNAKE_PIPE_TEST_WORKER_HOOK"
+
+_options = WorkerOptions()
+_file_started = [0.0]  # monotonic start of the file being extracted; 0.0 when idle
+_by_content: OrderedDict[tuple[str, str], FileResult] = OrderedDict()  # dedup, per process
+DEDUP_ENTRIES = 2048
+DEDUP_MAX_AST = 64 << 10  # bigger trees are not kept for reuse: memory stays flat
+
+
+def init_worker(options: WorkerOptions) -> None:
+    """Process-pool initializer: remember the options, load the extractor plug-ins once,
+    start the watchdog; grammars load on first use."""
+    global _options
+    _options = options
+    _by_content.clear()  # results made under other options or plug-ins (inline executor)
+    plugins.load()
+    if (
+        multiprocessing.parent_process() is not None
+        and threading.current_thread() is threading.main_thread()
+    ):
+        # Ctrl-C reaches the whole process group; the coordinator alone decides what stops
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if options.parse_timeout_ms > 0:
+        threading.Thread(target=_watchdog, args=(options.parse_timeout_ms / 1000,),
+                         name="snake-pipe-watchdog", daemon=True).start()  # fmt: skip
+    if hook := os.environ.get(TEST_HOOK_ENV):
+        try:
+            importlib.import_module(hook)
+        except ImportError as exc:  # one line, not a traceback per worker
+            print(f"snake-pipe worker: {TEST_HOOK_ENV}={hook}: {exc}", file=sys.stderr)
+            os._exit(3)
+
+
+def _watchdog(timeout_s: float) -> None:
+    """Kill this worker when one file runs too long: a hung parse cannot be interrupted from
+    inside (it is C code), so the process goes and the coordinator marks the file timeout."""
+    while True:
+        time.sleep(min(0.1, timeout_s / 4))
+        started = _file_started[0]
+        if started and time.monotonic() - started > timeout_s:
+            os._exit(TIMEOUT_EXIT)
+
+
+@cache
+def parser_for(language: str) -> ts.Parser:
+    return tslp.get_parser(language)  # type: ignore[arg-type]
+
+
+@cache
+def errors_query(language: str) -> ts.Query:
+    lang = tslp.get_language(language)  # type: ignore[arg-type]
+    try:
+        return ts.Query(lang, "(ERROR) @ERROR (MISSING) @MISSING")
+    except ts.QueryError:  # a grammar too old for MISSING patterns
+        return ts.Query(lang, "(ERROR) @ERROR")
+
+
+def git_blob_id(content: bytes) -> str:
+    """The id git gives these bytes, so hashes compare with ``git ls-files -s``."""
+    digest = hashlib.sha1(b"blob %d\0" % len(content), usedforsecurity=False)
+    digest.update(content)
+    return digest.hexdigest()
+
+
+def count_lines(content: bytes) -> int:
+    if not content:
+        return 0
+    return content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
+
+
+def read_item(item: WorkItem) -> bytes:
+    if item.content is not None:
+        return item.content
+    with open(item.abs_path, "rb") as f:
+        return f.read(_options.max_file_bytes + 1)
+
+
+def source_bytes(content: bytes) -> bytes:
+    """Bytes for the parser: UTF-8 BOM dropped, UTF-16 re-encoded as UTF-8."""
+    if content.startswith(b"\xef\xbb\xbf"):
+        return content[3:]
+    if content[:2] in _UTF16_BOMS:
+        return content.decode("utf-16").encode("utf-8")
+    return content
+
+
+def extract_file(item: WorkItem) -> FileResult:
+    """Extract one file; every failure becomes a record, never an exception."""
+    opts = _options
+    if item.size > opts.max_file_bytes:
+        return FileResult.skipped(
+            item.path, item.size, item.mtime_ns, "too_large",
+            f"{item.size} bytes is over max_file_bytes={opts.max_file_bytes}", item.language,
+        )  # fmt: skip
+    try:
+        content = read_item(item)
+    except OSError as exc:
+        return FileResult.failed(
+            item.path, item.size, item.mtime_ns, "read", f"{exc.strerror or exc}", item.language
+        )
+    if len(content) > opts.max_file_bytes:  # grew since discovery
+        return FileResult.skipped(
+            item.path, item.size, item.mtime_ns, "too_large",
+            f"over max_file_bytes={opts.max_file_bytes}", item.language,
+        )  # fmt: skip
+    content_hash = git_blob_id(content)
+    if content_hash == item.prior_hash:
+        return FileResult(item.path, item.language, item.size, item.mtime_ns, content_hash,
+                          unchanged=True)  # fmt: skip
+    result = FileResult(
+        item.path, item.language, item.size, item.mtime_ns,
+        content_hash=content_hash, line_count=count_lines(content),
+    )  # fmt: skip
+    if content[:2] not in _UTF16_BOMS and languages.is_binary(content):
+        result.status, result.error_category, result.error = "skipped", "binary", "binary file"
+        return result
+    language = item.language or languages.by_shebang(content[:256])
+    result.language = language
+    if language is None:
+        result.status, result.error_category = "skipped", "unsupported"
+        result.error = "no grammar for this file name, extension or shebang"
+        return result
+    key = (content_hash, language)
+    if (seen := _by_content.get(key)) is not None:
+        return replace(seen, path=item.path, size_bytes=item.size, mtime_ns=item.mtime_ns,
+                       duplicate=True)  # fmt: skip
+    try:
+        source = source_bytes(content)
+    except UnicodeDecodeError as exc:
+        result.status, result.error_category, result.error = "failed", "decode", str(exc)
+        return result
+    parse_into(result, language, source)
+    if result.ast is None or len(result.ast) < DEDUP_MAX_AST:
+        _by_content[key] = result
+    if len(_by_content) > DEDUP_ENTRIES:
+        _by_content.popitem(last=False)
+    return result
+
+
+def parse_into(result: FileResult, language: str, source: bytes) -> None:
+    started = time.perf_counter()
+    tree = parser_for(language).parse(source)
+    root = tree.root_node
+    result.node_count = root.descendant_count
+    query = tags_query(language)
+    if query is not None:
+        result.symbols, result.imports = extract_tags(query, root)
+    if root.has_error:
+        errors = collect_errors(language, root)
+        result.syntax_error_count = len(errors)
+        result.parse_errors = errors[: _options.max_errors_per_file]
+        result.status = "syntax_error"
+    if _options.ast:
+        result.ast = encode_tree(tree)
+    result.parse_ms = round((time.perf_counter() - started) * 1000, 3)
+    if plugins.active:
+        plugins.run_plugins(result, language, source, tree)
+
+
+def collect_errors(language: str, root: ts.Node) -> list[ParseError]:
+    captures = ts.QueryCursor(errors_query(language)).captures(root)
+    kinds: tuple[Literal["ERROR", "MISSING"], ...] = ("ERROR", "MISSING")
+    nodes = [(kind, n) for kind in kinds for n in captures.get(kind, ())]
+    if not nodes:  # some grammars hide errors from queries: find them the slow way
+        nodes = [(kinds[0] if n.is_error else kinds[1], n) for n in _error_nodes(root)]
+    errors = [
+        ParseError(
+            kind, n.start_point[0] + 1, n.start_point[1] + 1, n.end_point[0] + 1, n.end_point[1] + 1
+        )  # fmt: skip
+        for kind, n in nodes
+    ]
+    errors.sort(key=lambda e: (e.start_line, e.start_col))
+    return errors
+
+
+def _error_nodes(root: ts.Node) -> list[ts.Node]:
+    """ERROR and MISSING nodes, descending only into subtrees that contain one. A hidden
+    MISSING token (some external scanners make them) is reported at its closest visible
+    ancestor."""
+    found, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            found.append(node)
+            continue
+        inner = [c for c in node.children if c.has_error or c.is_missing]
+        if not inner and node.has_error:
+            found.append(node)
+        stack.extend(inner)
+    return found
+
+
+def process_batch(items: list[WorkItem | FileResult]) -> list[FileResult]:
+    """The batch function the executors run: one result per item, in order. Items that
+    discovery already finished (a symlink not followed, say) pass through unchanged."""
+    results = []
+    for item in items:
+        if isinstance(item, FileResult):
+            results.append(item)
+            continue
+        _file_started[0] = time.monotonic()
+        try:
+            results.append(extract_file(item))
+        except Exception as exc:  # a bug must cost one file, not the batch
+            results.append(FileResult.failed(
+                item.path, item.size, item.mtime_ns, "internal",
+                f"{type(exc).__name__}: {exc}", item.language,
+            ))  # fmt: skip
+        finally:
+            _file_started[0] = 0.0
+    return results

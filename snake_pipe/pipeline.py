@@ -1,0 +1,537 @@
+"""The ingest run: wires discovery → work queue → batch engine → sinks. It owns no stage."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from snake_pipe.batching import BatchEngine, BatchOutcome, BatchSizer, WorkerDied
+from snake_pipe.checkpoints import Checkpointer, CheckpointStore, FileEntry
+from snake_pipe.config import MAX_BATCH, MIN_BATCH, Config
+from snake_pipe.discover import Walker
+from snake_pipe.errors import (
+    RepositoryError,
+    RunInterrupted,
+    SinkError,
+    SnakePipeError,
+    StoreError,
+)
+from snake_pipe.events import (
+    BatchExecuted,
+    CheckpointCreated,
+    EventHandler,
+    ExecutionFailed,
+    ProgressUpdated,
+    emit,
+)  # fmt: skip
+from snake_pipe.executors import make_executor
+from snake_pipe.incremental import Planner
+from snake_pipe.monitor import MemorySampler
+from snake_pipe.parse.worker import TIMEOUT_EXIT, WorkerOptions, init_worker, process_batch
+from snake_pipe.progress import ProgressView, Silent
+from snake_pipe.records import FileResult, WorkItem
+from snake_pipe.report import RunReport, RunStats, RunStatus, utc_now
+from snake_pipe.retry import Backoff, CircuitBreaker, retry_call
+from snake_pipe.sinks import Sink, mask_uri, open_sink
+from snake_pipe.workqueue import WorkQueue, file_priority
+
+Item = WorkItem | FileResult
+CHECKPOINTS = "checkpoints.lmdb"
+
+
+def check_repo(repo: str | Path) -> Path:
+    root = Path(repo).expanduser()
+    if not root.exists():
+        raise RepositoryError(f"repository {str(repo)!r} does not exist: pass a directory")
+    if not root.is_dir():
+        raise RepositoryError(f"repository {str(repo)!r} is not a directory: pass a directory")
+    return root.resolve()
+
+
+def prepare_store(root: Path, config: Config) -> Path:
+    """The store directory, created private, with a .gitignore so git never sees it."""
+    store = Path(config.store).expanduser() if config.store else root / ".snake-pipe"
+    try:
+        store.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ignore = store / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n", encoding="utf-8")
+    except OSError as exc:
+        raise StoreError(f"store {store}: cannot create it ({exc.strerror or exc}): "
+                         "pass a writable --store DIR") from exc  # fmt: skip
+    return store.resolve()
+
+
+@contextmanager
+def store_lock(store: Path) -> Iterator[None]:
+    """One run per store at a time: an overlapping cron job gets a clear error, not a mess."""
+    path = store / "run.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise StoreError(f"store {store} is in use by another snake-pipe run (pid {holder}): "
+                             "wait for it, or pass another --store") from None  # fmt: skip
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def sink_uris(config: Config, store: Path) -> list[str]:
+    default = f"sqlite:{store / 'records.sqlite'}"
+    uris = [default if uri in ("sqlite", "sqlite:") else uri for uri in config.sinks]
+    return uris or [default]
+
+
+def shown_uris(uris: list[str]) -> list[str]:
+    """Sink URIs as reports and the store show them: without passwords."""
+    return [mask_uri(uri) for uri in uris]
+
+
+def describe_exit(error: WorkerDied) -> str:
+    """ "killed by SIGSEGV", "exit code 3": what the dead worker's exit code says."""
+    for code in error.exit_codes:
+        if code < 0:
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+    codes = [c for c in error.exit_codes if c > 0]
+    return f"exit code {codes[0]}" if codes else "no exit code"
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def crash_records(outcome: BatchOutcome[Item, FileResult], config: Config) -> list[FileResult]:
+    """Records for a batch whose worker died or raised: every file is still accounted for."""
+    error = outcome.error
+    if isinstance(error, WorkerDied) and error.timed_out:
+        category = "timeout"
+        message = f"parsing took longer than parse_timeout_ms={config.parse_timeout_ms}"
+    elif isinstance(error, WorkerDied):
+        category, message = (
+            "crash",
+            f"the parser process died on this file ({describe_exit(error)})",
+        )
+    else:
+        category, message = "internal", f"{type(error).__name__}: {error}"
+    records = []
+    for item in outcome.items:
+        if isinstance(item, FileResult):
+            records.append(item)
+        else:
+            records.append(FileResult.failed(item.path, item.size, item.mtime_ns, category,
+                                             message, item.language))  # fmt: skip
+    return records
+
+
+@dataclass
+class Discovery:
+    """Runs the walk in a thread, feeding the queue what the planner says needs work; the
+    queue's bound is the back-pressure."""
+
+    walker: Walker
+    queue: WorkQueue[Item]
+    planner: Planner
+    found: int = 0
+    error: BaseException | None = None
+    _thread: threading.Thread | None = field(default=None, init=False)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="snake-pipe-discovery", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for item in self.planner.work(self._counted(self.walker.walk())):
+                if self.queue.closed:
+                    return
+                self.queue.put(item)
+        except BaseException as exc:  # re-raised in the coordinator by join()
+            self.error = exc
+        finally:
+            self.queue.close()
+
+    def _counted(self, items: Iterator[Item]) -> Iterator[Item]:
+        for item in items:
+            self.found += 1
+            yield item
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+class Interrupts:
+    """First SIGINT/SIGTERM: stop taking batches and finish cleanly. Second: stop now."""
+
+    def __init__(self, on_first: Callable[[], None]) -> None:
+        self.on_first = on_first
+        self.signum: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.signum is not None:
+            raise RunInterrupted("interrupted twice: stopped at once", signum)
+        self.signum = signum
+        self.on_first()
+
+    def __enter__(self) -> Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+
+def executor_factory(config: Config, executor: str) -> Callable[[], Executor]:
+    timeout = config.parse_timeout_ms if executor != "inline" else 0  # never kill ourselves
+    options = WorkerOptions(config.max_file_bytes, config.max_errors_per_file, config.ast, timeout)
+    if executor.startswith("dask"):  # workers share no disk: each batch carries its files
+        ship = partial(ship_contents, max_file_bytes=config.max_file_bytes)
+        return lambda: make_executor(executor, config.workers, init_worker, (options,), ship)
+    return lambda: make_executor(executor, config.workers, init_worker, (options,))
+
+
+def ship_contents(items: list[Item], max_file_bytes: int) -> list[Item]:
+    """Each file's bytes read here, for workers without the repository: as a worker would
+    read them (over ``max_file_bytes`` not at all: it skips those by size), and a file that
+    cannot be read fails here with the message a worker would give."""
+    shipped: list[Item] = []
+    for item in items:
+        if isinstance(item, WorkItem) and item.content is None and item.size <= max_file_bytes:
+            try:
+                with open(item.abs_path, "rb") as f:
+                    item = replace(item, content=f.read(max_file_bytes + 1))
+            except OSError as exc:
+                item = FileResult.failed(item.path, item.size, item.mtime_ns, "read",
+                                         f"{exc.strerror or exc}", item.language)  # fmt: skip
+        shipped.append(item)
+    return shipped
+
+
+def backoff(config: Config) -> Backoff:
+    return Backoff(config.max_retries, config.initial_backoff_ms, config.max_backoff_ms)
+
+
+@contextmanager
+def open_sinks(uris: Sequence[str]) -> Iterator[list[Sink]]:
+    with ExitStack() as stack:
+        yield [stack.enter_context(open_sink(uri)) for uri in uris]
+
+
+class Run:
+    """One open store with its sinks, checkpoints and parser pool. ``ingest`` drives it through
+    one scan; ``watch`` through a scan and then the watcher's events. It wires, it owns no stage."""
+
+    def __init__(
+        self,
+        repo: str | Path,
+        config: Config,
+        *,
+        view: ProgressView | None = None,
+        executor: str = "process",
+        restart: bool = False,
+        events: Sequence[EventHandler] = (),
+    ) -> None:
+        self.root = check_repo(repo)
+        self.events = list(events)
+        self.config = config
+        self.store_dir = prepare_store(self.root, config)
+        self.uris = sink_uris(config, self.store_dir)
+        self.view = view or Silent()
+        if restart:
+            shutil.rmtree(self.store_dir / CHECKPOINTS, ignore_errors=True)
+        self.queue: WorkQueue[Item] = WorkQueue(file_priority(config.queue_order))
+        sizer = BatchSizer(config.batch_size, MIN_BATCH, MAX_BATCH, config.target_batch_seconds)
+        self.engine: BatchEngine[Item, FileResult] = BatchEngine(
+            process_batch, executor_factory(config, executor),
+            sizer, max_in_flight=config.workers * config.batches_in_flight_per_worker,
+            backoff=backoff(config), batch_timeout_s=config.batch_timeout_s,
+            timeout_exit_code=TIMEOUT_EXIT,
+        )  # fmt: skip
+        self.breaker = CircuitBreaker(
+            config.circuit_breaker_window, config.circuit_breaker_threshold
+        )
+        self.stats = RunStats()
+        self.backoff = backoff(config)
+        self._memory_quiet_until = 0.0
+        self.stopped = False
+        self._stack = ExitStack()
+
+    def __enter__(self) -> Run:
+        stack = self._stack
+        try:
+            stack.enter_context(store_lock(self.store_dir))
+            self.store = stack.enter_context(CheckpointStore(self.store_dir / CHECKPOINTS))
+            self.sinks = stack.enter_context(open_sinks(self.uris))
+            self.run = start_run(self.store, self.config, self.root, self.uris, self.view)
+            trust = in_step(self.store, self.sinks, self.run, self.view)
+            self.planner = Planner(self.store, self.root, self.config.fingerprint(), trust)
+            self.checkpointer = Checkpointer(self.store, self.run, self.config)
+            self.checkpointer.listeners.append(self._checkpointed)
+            self.memory = stack.enter_context(MemorySampler())
+            stack.enter_context(self.engine)
+            stack.callback(self.queue.close)
+            for sink in self.sinks:
+                sink.begin_run(self.run["id"])
+        except BaseException:
+            stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.view.close()
+        self._stack.close()
+
+    def stop(self) -> None:
+        """Take no new batches; let the ones in flight finish within the grace period."""
+        self.stopped = True
+        self.engine.stop(self.config.shutdown_grace_s)
+        self.queue.close()
+        self.view.message("stopping: finishing the batches in flight (Ctrl-C again to stop now)")
+
+    def apply(self, outcome: BatchOutcome[Item, FileResult]) -> list[FileResult]:
+        """Write one finished batch to every sink, then checkpoint it: in that order. A sink
+        that keeps failing after retries fails the batch (on_batch_error decides what next)."""
+        results = outcome.results if outcome.ok else crash_records(outcome, self.config)
+        assert results is not None
+        if len({r.path for r in results}) < len(results):  # a path queued twice (watch mode)
+            results = list({r.path: r for r in results}.values())
+        changed = [r for r in results if not r.unchanged]
+        touched = [(r.path, r.size_bytes, r.mtime_ns) for r in results if r.unchanged]
+        try:
+            self.write_sinks(changed, touched)
+        except SinkError as exc:
+            self.batch_failed(exc, results, outcome.number)
+            return []
+        self.breaker.record(False)
+        failed = sum(r.status == "failed" for r in results)
+        emit(self.events, BatchExecuted(outcome.number, len(results), len(results) - failed, failed,
+                                        round(outcome.worker_seconds, 4), outcome.attempts))  # fmt: skip
+        self.checkpointer.add(outcome.number, results, self.planner)
+        stats = self.stats
+        stats.add(changed, outcome.worker_seconds)
+        stats.unchanged += len(touched)
+        stats.duplicates += sum(r.duplicate for r in changed)
+        if self.events:
+            emit(
+                self.events, ProgressUpdated(stats.processed, stats.batches, round(stats.rate(), 1))
+            )
+        return changed
+
+    def _checkpointed(self, checkpoint: dict[str, Any]) -> None:
+        emit(self.events, CheckpointCreated(checkpoint["id"], checkpoint["batch_number"],
+                                            checkpoint["files_processed"]))  # fmt: skip
+
+    def write_sinks(
+        self,
+        changed: list[FileResult],
+        touched: list[tuple[str, int, int]],
+        deleted: list[str] | None = None,
+    ) -> None:
+        def on_retry(attempt: int, exc: BaseException) -> None:
+            self.stats.retried_batches += 1
+            self.view.message(f"retry {attempt} after: {exc}")
+
+        forever = self.config.on_batch_error == "retry"
+        for sink in self.sinks:
+            write = partial(sink.write, changed, deleted or [])
+            retry_call(write, self.backoff, (SinkError,), forever, on_retry)
+            if touched:
+                retry_call(
+                    partial(sink.touch, touched), self.backoff, (SinkError,), forever, on_retry
+                )
+
+    def batch_failed(self, error: SinkError, results: list[FileResult], number: int) -> None:
+        """A batch no sink retry could save: not checkpointed, so the next run redoes it."""
+        self.stats.add_failed_batch(results, str(error))
+        self.breaker.record(True)
+        emit(
+            self.events,
+            ExecutionFailed(number, len(results), str(error), self.config.max_retries + 1),
+        )
+        if self.config.on_batch_error == "stop":
+            raise SinkError(f"{error} (on_batch_error = stop)")
+        if self.breaker.open:
+            raise SinkError(
+                f"stopping: most of the last {self.config.circuit_breaker_window} batches failed; "
+                f"last error: {error}"
+            )
+        self.view.message(f"batch failed, continuing: {error}")
+
+    def process(self, take: Callable[[int], list[Item]], total: Callable[[], int]) -> None:
+        """Run batches from ``take`` until it is exhausted or the run is stopped."""
+        for outcome in self.engine.run(take):
+            self.apply(outcome)
+            self.view.update(self.stats.processed, total(), self.stats.rate())
+            self.check_memory()
+
+    def check_memory(self) -> None:
+        """Over memory_limit_mb: smaller batches, and fresh workers once the current ones drain."""
+        limit = self.config.memory_limit_mb
+        if limit and self.memory.last_mb > limit and time.monotonic() > self._memory_quiet_until:
+            self.engine.sizer.shrink()
+            self.engine.recycle()
+            self._memory_quiet_until = time.monotonic() + 5.0
+            self.view.message(f"memory {self.memory.last_mb:.0f} MB > memory_limit_mb={limit}: "
+                              "smaller batches, recycling workers")  # fmt: skip
+
+    def remove(self, deleted: list[str], touched: list[tuple[str, FileEntry]]) -> None:
+        """Deleted files leave every sink; stat-only changes reach the sinks that keep stats."""
+        stats = [(path, e.size, e.mtime_ns) for path, e in touched]
+        if deleted or stats:
+            self.write_sinks([], stats, deleted)
+
+    def scan(self) -> bool:
+        """Walk the repository and process what changed; True when the scan completed."""
+        discovery = Discovery(
+            Walker(self.root, self.config, self.store_dir), self.queue, self.planner
+        )
+        discovery.start()
+        self.process(self.queue.take, lambda: discovery.found - self.planner.unchanged)
+        self.stats.unchanged += self.planner.unchanged
+        self.stats.discovered = discovery.found
+        if self.stopped:
+            return False
+        discovery.join()
+        self.stats.discovered = discovery.found
+        deleted = self.planner.deleted()
+        self.stats.deleted = len(deleted) + remove_stale(
+            self.sinks, self.planner.seen, set(deleted)
+        )
+        self.remove(deleted, self.planner.touched)
+        self.run["total_files"] = discovery.found
+        self.checkpointer.finish("running", self.planner.touched, deleted, self.stats)
+        return True
+
+    def finish(self, status: RunStatus, report_path: str | Path | None = None) -> RunReport:
+        """Mark the run ``status`` in the store and the sinks; the report of the run."""
+        if status == "completed":
+            for sink in self.sinks:
+                sink.end_run(self.run["id"])
+        self.checkpointer.finish(status, [], [], self.stats)
+        self.stats.retried_batches += self.engine.batches_retried
+        report = self.stats.report(self.run["id"], status, str(self.root), str(self.store_dir),
+                                   shown_uris(self.uris), self.memory.peak_mb)  # fmt: skip
+        report.checkpoints = self.checkpointer.summary()
+        report.resumed = bool(self.run.get("resumed"))
+        if report_path is not None:
+            write_report(report, Path(report_path))
+        return report
+
+    def outcome(self) -> RunStatus:
+        """completed, or partial when some batches could not be written."""
+        return "partial" if self.stats.failed_batches else "completed"
+
+    def resume_hint(self) -> str:
+        store_hint = f" --store {self.store_dir}" if self.config.store else ""
+        return f"snake-pipe ingest {self.root}{store_hint}"
+
+
+def ingest(
+    repo: str | Path,
+    config: Config,
+    *,
+    report_path: str | Path | None = None,
+    view: ProgressView | None = None,
+    executor: str = "process",
+    restart: bool = False,
+    events: Sequence[EventHandler] = (),
+) -> RunReport:
+    """One ingest of ``repo`` into the configured sinks, incremental and resumable through
+    the checkpoint store; returns the run report."""
+    with Run(repo, config, view=view, executor=executor, restart=restart, events=events) as run:
+        with Interrupts(run.stop) as interrupts:
+            try:
+                run.scan()
+            except SnakePipeError:
+                run.finish("failed", report_path)
+                raise
+        status: RunStatus = "interrupted" if interrupts.signum is not None else run.outcome()
+        report = run.finish(status, report_path)
+    if interrupts.signum is not None:
+        raise RunInterrupted(
+            f"interrupted after {report.progress.processed_files} files; resume with: "
+            f"{run.resume_hint()}", interrupts.signum,
+        )  # fmt: skip
+    return report
+
+
+def start_run(
+    store: CheckpointStore, config: Config, root: Path, uris: list[str], view: ProgressView
+) -> dict[str, Any]:
+    """Resume the last run if it was cut short with the same settings, else begin a new one."""
+    last = store.last_run()
+    fingerprint = config.fingerprint()
+    if last and last["state"] in ("running", "interrupted") and last["fingerprint"] == fingerprint:
+        done = sum(1 for _, e in store.iter_entries() if e.run_id == last["id"])
+        total = max(last.get("total_files") or 0, store.count())
+        view.message(f"resuming run {last['id']}: {done} of {total} files already done")
+        last.update(state="running", resumed=True)
+        store.put_run(last)
+        return last
+    run = {"id": new_run_id(), "fingerprint": fingerprint, "state": "running", "repo": str(root),
+           "sinks": shown_uris(uris), "started_at": utc_now(), "total_files": None}  # fmt: skip
+    store.put_run(run)
+    return run
+
+
+def in_step(
+    store: CheckpointStore, sinks: list[Sink], run: dict[str, Any], view: ProgressView
+) -> bool:
+    """False when a sink's records are not those the checkpoint store describes (the database
+    was deleted, or restored from an older copy): then every file is processed again."""
+    if store.count() == 0:
+        return True
+    expected = {store.get_meta("sink_run"), run["id"]}
+    for sink in sinks:
+        if sink.tracks_runs and sink.last_run_id() not in expected:
+            view.message(f"{sink.uri} is out of step with the checkpoint store: rebuilding it")
+            return False
+    return True
+
+
+def remove_stale(sinks: list[Sink], seen: set[str], already: set[str]) -> int:
+    """Remove rows a sink holds for files neither found nor known to the checkpoint store
+    (left by a run before --restart, say); returns how many paths went."""
+    removed = 0
+    for sink in sinks:
+        paths = sink.paths()
+        if paths is not None:
+            stale = sorted(paths - seen - already)
+            if stale:
+                sink.write([], stale)
+            removed = max(removed, len(stale))
+    return removed
+
+
+def write_report(report: RunReport, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,112 @@
+"""Progress output: a rich bar on a terminal, a log line every few seconds otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import IO, Protocol
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)  # fmt: skip
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+from snake_pipe.report import RunReport
+
+
+class ProgressView(Protocol):
+    def update(self, done: int, total: int, rate: float) -> None: ...
+    def message(self, text: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class Silent:
+    def update(self, done: int, total: int, rate: float) -> None:
+        pass
+
+    def message(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class LogLines:
+    """For logs and CI: one line per ``every`` seconds, to stderr."""
+
+    def __init__(self, stream: IO[str], every: float = 5.0) -> None:
+        self.stream, self.every, self._last = stream, every, time.monotonic()
+
+    def update(self, done: int, total: int, rate: float) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.every:
+            self._last = now
+            self.message(f"{done}/{total} files, {rate:.0f} files/s")
+
+    def message(self, text: str) -> None:
+        print(f"snake-pipe: {text}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+class Bar:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.bar = RichProgress(
+            TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(),
+            TaskProgressColumn(), TextColumn("{task.fields[rate]:>6.0f} files/s"),
+            TimeRemainingColumn(), console=console, transient=True,
+        )  # fmt: skip
+        self.task = self.bar.add_task("ingest", total=None, rate=0.0)
+        self.bar.start()
+
+    def update(self, done: int, total: int, rate: float) -> None:
+        self.bar.update(self.task, completed=done, total=total, rate=rate)
+
+    def message(self, text: str) -> None:
+        self.console.print(f"snake-pipe: {text}")
+
+    def close(self) -> None:
+        self.bar.stop()
+
+
+def make_view(quiet: bool, stream: IO[str] | None = None) -> ProgressView:
+    stream = stream or sys.stderr
+    if quiet:
+        return Silent()
+    if stream.isatty():
+        return Bar(Console(file=stream))
+    return LogLines(stream)
+
+
+def summary_table(report: RunReport) -> Table:
+    p, perf = report.progress, report.performance
+    table = Table(title=f"snake-pipe run {report.processing_id}: {report.status}", show_edge=False)
+    for col in ("language", "files", "ok", "syntax_error", "failed", "skipped", "symbols"):
+        table.add_column(col, justify="left" if col == "language" else "right")
+    for lang, s in report.by_language.items():
+        table.add_row(
+            lang, *map(str, (s.files, s.ok, s.syntax_error, s.failed, s.skipped, s.symbols))
+        )
+    langs = report.by_language.values()
+    totals = [
+        sum(getattr(s, k) for s in langs)
+        for k in ("files", "ok", "syntax_error", "failed", "skipped", "symbols")
+    ]
+    table.add_row("[bold]total", *map(str, totals))
+    table.caption = (
+        f"{report.timing.duration_seconds:.2f} s, {perf.files_per_second:.0f} files/s, "
+        f"{p.total_batches} batches, peak memory {perf.peak_memory_mb:.0f} MB"
+    )
+    return table
+
+
+def print_summary(report: RunReport, stream: IO[str] | None = None) -> None:
+    Console(file=stream or sys.stderr, width=100).print(summary_table(report))

@@ -1,0 +1,56 @@
+"""The sink interface: where finished records go.
+
+A sink writes one batch in one transaction and upserts: writing the same file twice leaves
+one copy, so a batch replayed after a crash changes nothing. Deleted paths travel with the
+batch they belong to.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+from snake_pipe.records import FileResult
+
+
+class Sink(ABC):
+    """One destination of records. Open on construction, closed by ``close`` or ``with``."""
+
+    uri: str = ""
+    tracks_runs = False  # True: last_run_id() tells which run last wrote (drift detection)
+
+    @abstractmethod
+    def write(self, results: Sequence[FileResult], deleted: Sequence[str] = ()) -> None:
+        """Upsert ``results`` and remove every row of ``deleted``, atomically if possible."""
+
+    def touch(self, stats: Sequence[tuple[str, int, int]]) -> None:
+        """New (path, size, mtime_ns) of files whose content did not change. Sinks holding
+        file metadata update it; change feeds ignore it."""
+
+    def begin_run(self, run_id: str) -> None:
+        """A run starts writing (sinks that keep metadata record it)."""
+
+    def end_run(self, run_id: str) -> None:
+        """A run finished writing everything it had."""
+
+    def last_run_id(self) -> str | None:
+        """The run that last wrote into this sink, if the sink can tell."""
+        return None
+
+    def paths(self) -> set[str] | None:
+        """Every path the sink holds rows for, if it can tell (stale rows are removed)."""
+        return None
+
+    def close(self) -> None:
+        """Release connections and files; safe to call twice."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        self.close()

@@ -1,0 +1,160 @@
+"""The default sink: one SQLite database, one transaction per batch."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from snake_pipe.errors import SinkError, TransientSinkError
+from snake_pipe.parse.ast import FORMAT_VERSION as AST_FORMAT
+from snake_pipe.records import FileResult
+from snake_pipe.sinks.base import Sink
+
+SCHEMA_VERSION = 1
+FILE_COLUMNS = (
+    "path", "language", "size_bytes", "mtime_ns", "content_hash", "line_count", "status",
+    "error_category", "error", "syntax_error_count", "node_count", "parse_ms",
+)  # fmt: skip
+CHILD_TABLES = ("symbols", "imports", "parse_errors", "ast")  # in every database sink
+EXTRA_TABLE = "extra"  # plug-in fields, kept by SQLite only
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, language TEXT, size_bytes INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    content_hash TEXT, line_count INTEGER, status TEXT NOT NULL, error_category TEXT, error TEXT,
+    syntax_error_count INTEGER NOT NULL, node_count INTEGER NOT NULL, parse_ms REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_language ON files(language);
+CREATE INDEX IF NOT EXISTS files_status ON files(status);
+CREATE TABLE IF NOT EXISTS symbols (
+    path TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, start_line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL, scope TEXT
+);
+CREATE INDEX IF NOT EXISTS symbols_path ON symbols(path);
+CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name);
+CREATE TABLE IF NOT EXISTS imports (path TEXT NOT NULL, module TEXT NOT NULL, line INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS imports_path ON imports(path);
+CREATE INDEX IF NOT EXISTS imports_module ON imports(module);
+CREATE TABLE IF NOT EXISTS parse_errors (
+    path TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('ERROR', 'MISSING')),
+    start_line INTEGER NOT NULL, start_col INTEGER NOT NULL,
+    end_line INTEGER NOT NULL, end_col INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS parse_errors_path ON parse_errors(path);
+CREATE TABLE IF NOT EXISTS ast (path TEXT PRIMARY KEY, format INTEGER NOT NULL, tree TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS extra (path TEXT PRIMARY KEY, data TEXT NOT NULL);
+"""
+
+
+class SQLiteSink(Sink):
+    """Upserts by path: a file's old child rows are deleted in the batch that rewrites it."""
+
+    tracks_runs = True
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = not self.path.exists()
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            if fresh:
+                os.chmod(self.path, 0o600)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.executescript(SCHEMA)
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        except (sqlite3.Error, OSError) as exc:
+            raise SinkError(f"sqlite:{self.path}: cannot open the database ({exc})") from exc
+
+    def write(self, results: Sequence[FileResult], deleted: Sequence[str] = ()) -> None:
+        gone = [(p,) for p in deleted]
+        touched = [(r.path,) for r in results] + gone
+        try:
+            cur = self.conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            for table in (*CHILD_TABLES, EXTRA_TABLE):
+                cur.executemany(f"DELETE FROM {table} WHERE path = ?", touched)
+            cur.executemany("DELETE FROM files WHERE path = ?", gone)
+            cur.executemany(
+                f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * len(FILE_COLUMNS))})",
+                [file_row(r) for r in results],
+            )
+            cur.executemany(
+                "INSERT INTO symbols VALUES (?,?,?,?,?,?)",
+                [(r.path, *s) for r in results for s in r.symbols],
+            )
+            cur.executemany(
+                "INSERT INTO imports VALUES (?,?,?)",
+                [(r.path, *i) for r in results for i in r.imports],
+            )
+            cur.executemany(
+                "INSERT INTO parse_errors VALUES (?,?,?,?,?,?)",
+                [(r.path, *e) for r in results for e in r.parse_errors],
+            )
+            cur.executemany(
+                f"INSERT INTO ast VALUES (?,{AST_FORMAT},?)",
+                [(r.path, r.ast) for r in results if r.ast],
+            )
+            cur.executemany(
+                "INSERT INTO extra VALUES (?,?)",
+                [(r.path, json.dumps(r.extra)) for r in results if r.extra],
+            )
+            cur.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise sink_error(f"sqlite:{self.path}: writing a batch failed ({exc})", exc) from exc
+
+    def touch(self, stats: Sequence[tuple[str, int, int]]) -> None:
+        try:
+            with self.conn:
+                self.conn.executemany(
+                    "UPDATE files SET size_bytes = ?, mtime_ns = ? WHERE path = ?",
+                    [(size, mtime, path) for path, size, mtime in stats],
+                )
+        except sqlite3.Error as exc:
+            raise sink_error(
+                f"sqlite:{self.path}: updating file stats failed ({exc})", exc
+            ) from exc
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def begin_run(self, run_id: str) -> None:
+        self._set_meta("run_id", run_id)
+
+    def end_run(self, run_id: str) -> None:
+        self._set_meta("completed_run_id", run_id)
+
+    def last_run_id(self) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'run_id'").fetchone()
+        return None if row is None else str(row[0])
+
+    def paths(self) -> set[str]:
+        return {row[0] for row in self.conn.execute("SELECT path FROM files")}
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None  # type: ignore[assignment]
+
+
+def sink_error(message: str, exc: sqlite3.Error) -> SinkError:
+    """Locked or busy databases are worth a retry; a full disk or a corrupt file is not."""
+    transient = isinstance(exc, sqlite3.OperationalError) and any(
+        word in str(exc) for word in ("locked", "busy")
+    )
+    return TransientSinkError(message) if transient else SinkError(message)
+
+
+def file_row(r: FileResult) -> tuple[object, ...]:
+    return (
+        r.path, r.language, r.size_bytes, r.mtime_ns, r.content_hash, r.line_count, r.status,
+        r.error_category, r.error, r.syntax_error_count, r.node_count, r.parse_ms,
+    )  # fmt: skip

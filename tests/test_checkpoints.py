@@ -1,0 +1,259 @@
+"""Checkpoints, resume and incremental runs, through the real CLI and real LMDB."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import lmdb
+import pytest
+
+from snake_pipe.checkpoints import CheckpointStore
+from snake_pipe.config import resolve_config
+from snake_pipe.discover import Walker
+from snake_pipe.incremental import Planner
+from tests.conftest import JS_SAMPLE, PY_SAMPLE, rows, run_cli, write_tree
+
+TABLES = {
+    "files": "SELECT path, language, size_bytes, content_hash, line_count, status, error_category, syntax_error_count, node_count FROM files",
+    "symbols": "SELECT * FROM symbols",
+    "imports": "SELECT * FROM imports",
+    "parse_errors": "SELECT * FROM parse_errors",
+}
+
+
+def snapshot(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    return {name: sorted(rows(db, sql), key=repr) for name, sql in TABLES.items()}
+
+
+def big_repo(root: Path, n: int = 2500) -> Path:
+    files: dict[str, str | bytes] = {}
+    for i in range(n):
+        files[f"pkg{i % 40}/mod{i}.py"] = (
+            PY_SAMPLE.replace("Widget", f"Widget{i}") + f"\nVALUE_{i} = {i}\n"
+        )
+        if i % 10 == 0:
+            files[f"web{i % 7}/app{i}.js"] = JS_SAMPLE.replace("Reader", f"Reader{i}")
+    return write_tree(root, files)
+
+
+def report_of(path: Path) -> dict[str, object]:
+    return dict(json.loads(path.read_text()))
+
+
+def ingest(repo: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    result = run_cli("ingest", repo, "--quiet", *args)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_unchanged_rerun_parses_nothing_and_reports_checkpoints(tmp_path: Path) -> None:
+    repo = big_repo(tmp_path / "repo", 300)
+    first, second = tmp_path / "1.json", tmp_path / "2.json"
+    ingest(repo, "--report", first, "--batch-size", "50")
+    r1 = report_of(first)
+    assert r1["checkpoints"]["total"] >= 7  # type: ignore[index]
+    latest = r1["checkpoints"]["latest"]  # type: ignore[index]
+    assert set(latest) == {"id", "batch_number", "files_processed", "created_at"}
+    assert latest["files_processed"] == 330
+    ingest(repo, "--report", second)
+    r2 = report_of(second)
+    assert r2["progress"]["processed_files"] == 0  # type: ignore[index]
+    assert r2["unchanged_files"] == 330
+
+
+def test_incremental_modify_delete_rename_touch(tmp_path: Path) -> None:
+    repo = big_repo(tmp_path / "repo", 200)
+    ingest(repo)
+    (repo / "pkg1" / "mod1.py").write_text("def changed():\n    pass\n")
+    (repo / "pkg2" / "mod2.py").unlink()
+    (repo / "pkg3" / "mod3.py").rename(repo / "pkg3" / "renamed.py")
+    os.utime(repo / "pkg4" / "mod4.py", ns=(1, 1_000_000_000))  # touched, same content
+    (repo / "new.py").write_text("class New:\n    pass\n")
+    report = tmp_path / "r.json"
+    ingest(repo, "--report", report)
+    data = report_of(report)
+    assert data["progress"]["processed_files"] == 3  # type: ignore[index]  # modified, renamed, new
+    assert data["deleted_files"] == 2
+    db = repo / ".snake-pipe" / "records.sqlite"
+    clean = tmp_path / "clean.sqlite"
+    ingest(repo, "--store", tmp_path / "clean-store", "--sink", f"sqlite:{clean}")
+    assert snapshot(db) == snapshot(clean)
+    mtime = rows(db, "SELECT mtime_ns FROM files WHERE path = 'pkg4/mod4.py'")[0][0]
+    assert mtime == 1_000_000_000  # the touch is recorded without a re-parse
+
+
+def test_dedup_parses_identical_contents_once(tmp_path: Path) -> None:
+    repo = write_tree(tmp_path / "repo", {f"vendor{i}/lib.py": PY_SAMPLE for i in range(5)})
+    report = tmp_path / "r.json"
+    ingest(repo, "--report", report, "--workers", "1")
+    assert report_of(report)["deduplicated_files"] == 4
+    db = repo / ".snake-pipe" / "records.sqlite"
+    assert rows(db, "SELECT count(DISTINCT path) FROM symbols WHERE name = 'Widget'") == [(5,)]
+
+
+def test_settings_change_reparses_everything(tmp_path: Path) -> None:
+    repo = big_repo(tmp_path / "repo", 50)
+    ingest(repo)
+    report = tmp_path / "r.json"
+    ingest(repo, "--ast", "--report", report)
+    assert report_of(report)["progress"]["processed_files"] == 55  # type: ignore[index]
+
+
+def test_deleted_sqlite_is_rebuilt(tmp_path: Path) -> None:
+    repo = big_repo(tmp_path / "repo", 50)
+    ingest(repo)
+    db = repo / ".snake-pipe" / "records.sqlite"
+    before = snapshot(db)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    result = run_cli("ingest", repo)
+    assert result.returncode == 0 and "out of step with the checkpoint store" in result.stderr
+    assert snapshot(db) == before
+
+
+def test_older_sqlite_copy_is_detected(tmp_path: Path) -> None:
+    repo = big_repo(tmp_path / "repo", 30)
+    ingest(repo)
+    db = repo / ".snake-pipe" / "records.sqlite"
+    old = tmp_path / "old.sqlite"
+    old.write_bytes(db.read_bytes())
+    (repo / "pkg1" / "mod1.py").write_text("def newer():\n    pass\n")
+    ingest(repo)
+    expected = snapshot(db)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db.write_bytes(old.read_bytes())  # restored from an old backup
+    result = run_cli("ingest", repo)
+    assert "out of step" in result.stderr
+    assert snapshot(db) == expected
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sigkill_at_random_points_then_rerun_equals_clean_run(tmp_path: Path, seed: int) -> None:
+    repo = big_repo(tmp_path / "repo", 2500)
+    clean = tmp_path / "clean.sqlite"
+    ingest(
+        repo, "--store", tmp_path / "clean-store", "--sink", f"sqlite:{clean}", "--batch-size", "50"
+    )
+    delay = random.Random(seed).uniform(0.3, 2.0)
+    cmd = [sys.executable, "-m", "snake_pipe", "ingest", str(repo), "--quiet", "--batch-size", "50"]
+    proc = subprocess.Popen(cmd, start_new_session=True)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGKILL)  # the coordinator and its workers, at once
+    proc.wait()
+    result = run_cli("ingest", repo, "--batch-size", "50")
+    assert result.returncode == 0, result.stderr
+    db = repo / ".snake-pipe" / "records.sqlite"
+    assert snapshot(db) == snapshot(clean)
+
+
+def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
+    repo = big_repo(tmp_path / "repo", 2500)
+    cmd = [sys.executable, "-m", "snake_pipe", "ingest", str(repo), "--batch-size", "50"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    db = repo / ".snake-pipe" / "records.sqlite"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until some batches are committed
+        time.sleep(0.1)
+        try:
+            if db.exists() and rows(db, "SELECT count(*) FROM files")[0][0] > 200:
+                break
+        except sqlite3.OperationalError:
+            continue  # the schema is being created right now
+    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: to the whole process group
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "resume with: snake-pipe ingest" in stderr
+    status = run_cli("status", repo, "--json")
+    assert json.loads(status.stdout)["last_run"]["state"] == "interrupted"
+    rerun = run_cli("ingest", repo)
+    assert rerun.returncode == 0
+    assert "resuming run" in rerun.stderr and "files already done" in rerun.stderr
+    assert rows(db, "SELECT count(*) FROM files") == [(2750,)]
+
+
+def test_restart_and_damaged_or_foreign_store(tmp_path: Path) -> None:
+    repo = big_repo(tmp_path / "repo", 20)
+    ingest(repo)
+    data = repo / ".snake-pipe" / "checkpoints.lmdb" / "data.mdb"
+    data.write_bytes(b"\0garbage" * 100)
+    result = run_cli("ingest", repo)
+    assert result.returncode == 1 and "--restart" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    report = tmp_path / "r.json"
+    ingest(repo, "--restart", "--report", report)
+    assert report_of(report)["progress"]["processed_files"] == 22  # type: ignore[index]
+    foreign = tmp_path / "foreign"
+    (foreign / "checkpoints.lmdb").mkdir(parents=True)
+    env = lmdb.open(str(foreign / "checkpoints.lmdb"), max_dbs=4)
+    with env.begin(write=True) as txn:
+        txn.put(b"key", b"someone else's")
+    env.close()
+    result = run_cli("ingest", repo, "--store", foreign)
+    assert result.returncode == 1 and "not a snake-pipe checkpoint store" in result.stderr
+
+
+def test_status_and_dry_run(tmp_path: Path) -> None:
+    repo = big_repo(tmp_path / "repo", 20)
+    ingest(repo)
+    status = json.loads(run_cli("status", repo, "--json").stdout)
+    assert status["last_run"]["state"] == "completed"
+    assert status["files_by_status"] == {"ok": 22}
+    assert status["files_by_language"] == {"javascript": 2, "python": 20}
+    assert status["checkpoints"]["latest"]["files_processed"] == 22
+    text = run_cli("status", repo).stdout
+    assert "completed" in text and "checkpoint:" in text
+    (repo / "pkg1" / "mod1.py").write_text("x = 2\n")
+    os.utime(repo / "pkg2" / "mod2.py", ns=(5, 5))
+    (repo / "pkg3" / "mod3.py").unlink()
+    (repo / "added.py").write_text("y = 1\n")
+    out = run_cli("ingest", repo, "--dry-run").stdout.splitlines()
+    assert sorted(out[:-1]) == ["add added.py", "delete pkg3/mod3.py", "update pkg1/mod1.py"]
+    assert out[-1] == "dry run: 1 to add, 1 to update, 1 to delete, 20 unchanged"
+    assert rows(repo / ".snake-pipe" / "records.sqlite", "SELECT count(*) FROM files") == [(22,)]
+
+
+def test_git_index_blob_ids_spare_reading_touched_files(tmp_path: Path) -> None:
+    repo = big_repo(tmp_path / "repo", 10)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / ".gitignore").write_text(".snake-pipe/\n")
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    ingest(repo)
+    # git compares mtimes to the second (nanoseconds only if built with USE_NSEC): a touch
+    # within the same second as the commit would not be refreshed, and one within the same
+    # second as the refreshed index would be racily clean, so both are a second apart.
+    time.sleep(1.1)
+    for path in repo.rglob("*.py"):
+        os.utime(path)  # every stat changes, no content does
+    time.sleep(1.1)
+    subprocess.run([*git, "update-index", "--refresh", "-q"], check=False)  # as `git status` would
+    config = resolve_config({}, None, {})
+    store = repo / ".snake-pipe"
+    with CheckpointStore(store / "checkpoints.lmdb") as cp:
+        planner = Planner(cp, repo, config.fingerprint())
+        actions = [a for a, _, _ in planner.plan(Walker(repo, config, store).walk())]
+    assert actions.count("touched") == 10  # known unchanged from git's index, not read
+
+
+def test_two_runs_on_one_store_do_not_overlap(tmp_path: Path) -> None:
+    repo = big_repo(tmp_path / "repo", 2500)
+    cmd = [sys.executable, "-m", "snake_pipe", "ingest", str(repo), "--quiet"]
+    first = subprocess.Popen(cmd)
+    lock = repo / ".snake-pipe" / "run.lock"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (lock.exists() and lock.read_text()):
+        time.sleep(0.05)
+    second = run_cli("ingest", repo, "--quiet")
+    first.wait(timeout=120)
+    assert first.returncode == 0
+    assert second.returncode == 1 and "in use by another snake-pipe run" in second.stderr

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from snake_pipe.config import Config, render_default_toml, resolve_config
+from snake_pipe.errors import ConfigError
+from tests.conftest import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_default_toml_documents_every_field() -> None:
+    assert (ROOT / "config" / "default.toml").read_text() == render_default_toml()
+    text = render_default_toml()
+    for name in Config.model_fields:
+        assert name in text
+
+
+def test_precedence_cli_over_env_over_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("batch_size = 100\nworkers = 3\nmax_file_bytes = 5000\n")
+    env = {"SNAKE_PIPE_BATCH_SIZE": "200", "SNAKE_PIPE_WORKERS": "5"}
+    config = resolve_config({"workers": 7}, cfg, env)
+    assert (config.workers, config.batch_size, config.max_file_bytes) == (7, 200, 5000)
+    assert resolve_config({}, None, {}).batch_size == "auto"
+
+
+def test_env_lists_and_bools() -> None:
+    config = resolve_config(
+        {}, None, {"SNAKE_PIPE_EXCLUDE": "a/,*.min.js", "SNAKE_PIPE_AST": "true"}
+    )
+    assert config.exclude == ("a/", "*.min.js") and config.ast is True
+
+
+@pytest.mark.parametrize(
+    ("cli", "expected"),
+    [
+        ({"batch_size": "20"}, "--batch-size: '20' is not allowed"),
+        ({"workers": 0}, "--workers: 0 is not allowed"),
+        ({"sinks": ("kafka:x",)}, "--sink: 'kafka:x' is not allowed"),
+        ({"queue_order": "random"}, "--queue-order: 'random' is not allowed"),
+    ],
+)
+def test_bad_values_name_the_option(cli: dict[str, object], expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_config(cli, None, {})
+    assert str(info.value).startswith(expected)
+    assert "\n" not in str(info.value)
+
+
+def test_bad_env_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="SNAKE_PIPE_BATCH_SIZE: 'huge'"):
+        resolve_config({}, None, {"SNAKE_PIPE_BATCH_SIZE": "huge"})
+
+
+def test_bad_config_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("workers = [\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        resolve_config({}, bad, {})
+    bad.write_text("wrokers = 2\n")
+    with pytest.raises(ConfigError, match="unknown setting 'wrokers'"):
+        resolve_config({}, bad, {})
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (
+            ["--batch-size", "20"],
+            "--batch-size: '20' is not allowed: must be \"auto\" or an integer from 50 to 500",
+        ),
+        (["--workers", "0"], "--workers: 0 is not allowed"),
+        (["--sink", "nope:x"], "--sink: 'nope:x' is not allowed"),
+        (["--workers", "two"], "--workers: 'two' is not allowed: must be an integer"),
+    ],
+)
+def test_cli_config_errors_exit_2_with_one_line(
+    tmp_path: Path, args: list[str], needle: str
+) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    result = run_cli("ingest", tmp_path, *args)
+    assert result.returncode == 2
+    assert needle in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_cli_missing_repo(tmp_path: Path) -> None:
+    result = run_cli("ingest", tmp_path / "nope")
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr and result.stderr.count("\n") == 1

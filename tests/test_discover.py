@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from snake_pipe import languages
+from snake_pipe.config import resolve_config
+from snake_pipe.discover import Walker, explain
+from snake_pipe.records import FileResult, WorkItem
+from tests.conftest import run_cli, write_tree
+
+
+def walk(root: Path, store: Path | None = None, **cli: object) -> dict[str, WorkItem | FileResult]:
+    config = resolve_config(cli, None, {})
+    return {item.path: item for item in Walker(root, config, store).walk()}
+
+
+def test_nested_gitignore_negation_and_info_exclude(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        ".gitignore": "*.log\nbuild/\n!important.log\n",
+        ".git/info/exclude": "secret.py\n",
+        ".git/config": "[core]\n",
+        "a.py": "", "debug.log": "", "important.log": "", "secret.py": "",
+        "build/out.py": "",
+        "src/.gitignore": "generated_*.py\n!important.log\n*.tmp\n",
+        "src/generated_x.py": "", "src/keep.py": "", "src/x.tmp": "",
+        "src/deep/.gitignore": "!x.tmp\n", "src/deep/x.tmp": "", "src/deep/y.log": "",
+    })  # fmt: skip
+    found = set(walk(tmp_path))
+    assert found == {
+        ".gitignore", "a.py", "important.log", "src/.gitignore", "src/keep.py",
+        "src/deep/.gitignore", "src/deep/x.tmp",
+    }  # fmt: skip
+
+
+def test_no_ignore_include_exclude(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path, {".gitignore": "*.log\n", "a.py": "", "b.log": "", "lib/c.js": "", "lib/d.py": ""}
+    )
+    assert set(walk(tmp_path, no_ignore=True)) == {
+        ".gitignore",
+        "a.py",
+        "b.log",
+        "lib/c.js",
+        "lib/d.py",
+    }
+    assert set(walk(tmp_path, include=("*.py",))) == {"a.py", "lib/d.py"}
+    assert set(walk(tmp_path, exclude=("lib/",))) == {".gitignore", "a.py"}
+    assert set(walk(tmp_path, include=("*.py",), exclude=("lib/d.py",))) == {"a.py"}
+
+
+def test_store_and_git_never_walked(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path, {"a.py": "", ".git/HEAD": "ref", "store/x.py": "", "sub/.git": "gitdir: x"}
+    )
+    assert set(walk(tmp_path, tmp_path / "store", no_ignore=True)) == {"a.py"}
+
+
+def test_symlinks(tmp_path: Path) -> None:
+    repo = write_tree(tmp_path / "repo", {"a.py": "x = 1\n", "pkg/m.py": ""})
+    write_tree(tmp_path / "outside", {"o.py": ""})
+    os.symlink(repo / "a.py", repo / "link.py")
+    os.symlink(tmp_path / "outside", repo / "out")
+    os.symlink(repo / "missing.py", repo / "dangling.py")
+    os.symlink(repo, repo / "pkg" / "loop")
+    os.symlink(repo / "pkg", repo / "pkg2")
+    default = walk(repo)
+    assert {p for p, i in default.items() if isinstance(i, FileResult)} == {
+        "link.py",
+        "out",
+        "dangling.py",
+        "pkg/loop",
+        "pkg2",
+    }
+    assert all(i.error_category == "symlink" for i in default.values() if isinstance(i, FileResult))
+    followed = walk(repo, follow_symlinks=True)
+    assert isinstance(followed["link.py"], WorkItem)
+    # a link to a directory walked by its real path adds nothing
+    assert "pkg2/m.py" not in followed and "pkg/m.py" in followed
+    assert "symbolic link out of the repository" in str(followed["out"].error)  # type: ignore[union-attr]
+    assert "dangling" in str(followed["dangling.py"].error)  # type: ignore[union-attr]
+    assert not any(p.startswith("pkg/loop/") for p in followed)  # no loop
+
+
+def test_followed_links_never_walk_a_directory_twice(tmp_path: Path) -> None:
+    repo = write_tree(tmp_path / "repo", {"a/b/x.py": "", "z/real.py": ""})
+    os.symlink(".", repo / "a" / "b" / "self")
+    os.symlink("..", repo / "a" / "b" / "up")
+    os.symlink("../z", repo / "a" / "early")  # reached before z/ itself is walked
+    found = set(walk(repo, follow_symlinks=True))
+    assert found == {"a/b/x.py", "z/real.py"}
+
+
+def test_languages_by_name_and_shebang() -> None:
+    assert languages.by_name("src/x.tsx") == "tsx"
+    assert languages.by_name("Makefile") == "make"
+    assert languages.by_name("a/Dockerfile.prod") == "dockerfile"
+    assert languages.by_name("x.unknownext") is None
+    assert languages.by_name("lib.CS") == "csharp"
+    assert languages.by_shebang(b"#!/usr/bin/env python3\nprint()") == "python"
+    assert languages.by_shebang(b"#!/bin/bash -e\n") == "bash"
+    assert languages.by_shebang(b"#!/usr/bin/env -S node --harmony\n") == "javascript"
+    assert languages.by_shebang(b"print()") is None
+    assert languages.is_binary(b"\x89PNG\r\n\x1a\n\0\0") and not languages.is_binary(b"text")
+    assert languages.by_name("snake_pipe/parse/queries/go.scm") == "query"
+    assert languages.by_name("lib/srfi.scm") == "scheme"
+    # every extension maps to a grammar the pack really has, and every file grammar is reachable
+    assert set(languages.EXTENSIONS.values()) <= languages.supported_languages()
+    reachable = {*languages.EXTENSIONS.values(), *languages.FILENAMES.values(), "query"}
+    assert languages.supported_languages() - reachable == languages.EMBEDDED
+
+
+def test_explain(tmp_path: Path) -> None:
+    write_tree(tmp_path, {".gitignore": "*.log\nvendor/\n!keep.log\n", "a.log": "", "keep.log": "",
+                          "vendor/x.py": "", "tool": "#!/bin/sh\necho\n", "big.py": "x" * 3000,
+                          "img.png": b"\x89PNG\0\0", "notes.txt": "hi"})  # fmt: skip
+    config = resolve_config({"max_file_bytes": 2000}, None, {})
+    assert explain(tmp_path, "a.log", config) == ["ignored: file a.log (.gitignore:1: *.log)"]
+    assert explain(tmp_path, "keep.log", config)[0] == "included by .gitignore:3: !keep.log"
+    assert explain(tmp_path, "vendor/x.py", config) == [
+        "ignored: directory vendor (.gitignore:2: vendor/)"
+    ]
+    assert explain(tmp_path, "tool", config) == ["included: language bash (by shebang)"]
+    assert "max_file_bytes" in explain(tmp_path, "big.py", config)[0]
+    assert explain(tmp_path, "img.png", config)[0].startswith("skipped: binary")
+    assert explain(tmp_path, "notes.txt", config)[0].startswith("skipped: unsupported")
+    assert explain(tmp_path, ".git/config", config)[0].startswith("ignored")
+    result = run_cli("explain", tmp_path, "a.log")
+    assert result.returncode == 0 and "(.gitignore:1: *.log)" in result.stdout

@@ -1,0 +1,113 @@
+"""The public, general batch engine: any records, per-item isolation, retries, resume, events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from snake_pipe.batching import BatchEngine
+from snake_pipe.errors import ConfigError
+from snake_pipe.events import EventLog
+
+
+def double(x: int) -> int:
+    if x % 100 == 13:
+        raise ValueError(f"unlucky {x}")
+    return 2 * x
+
+
+def fail_batches_with_7(items: list[int]) -> list[int]:
+    if 7 in items:
+        raise RuntimeError("batch with 7")
+    return items
+
+
+FLAKY = Path("/tmp/snake-pipe-test-flaky")
+
+
+def flaky_once(items: list[int]) -> list[int]:
+    marker = FLAKY / f"{items[0]}"
+    if not marker.exists():
+        marker.touch()
+        raise OSError("transient")
+    return items
+
+
+def test_per_item_isolation_and_report_on_a_process_pool() -> None:
+    results: dict[int, int] = {}
+    errors: dict[int, str] = {}
+    engine = BatchEngine.for_items(double, batch_size=100, workers=2)
+    report = engine.execute(range(1000), on_result=results.__setitem__, on_error=errors.__setitem__)
+    assert report.status == "completed" and report.items_processed == 1000
+    assert report.items_failed == 10 and sorted(errors) == [i for i in range(1000) if i % 100 == 13]
+    assert errors[13] == "ValueError: unlucky 13" and results[21] == 42
+    assert len(report.batches) == 10
+    batch = report.batches[0]
+    assert (batch.status, batch.records, batch.success, batch.failed) == ("completed", 100, 99, 1)
+
+
+def test_checkpoints_and_resume_from(tmp_path: Path) -> None:
+    cp = tmp_path / "cp.json"
+    seen: list[int] = []
+    engine = BatchEngine.for_items(double, executor="inline", batch_size=10)
+    report = engine.execute(range(95), on_result=lambda i, _: seen.append(i), checkpoint_path=cp,
+                            checkpoint_frequency=3)  # fmt: skip
+    assert [c.batch_number for c in report.checkpoints] == [3, 6, 9]
+    assert report.batches[2].checkpoint_id == report.checkpoints[0].id
+    assert json.loads(cp.read_text())["checkpoints"][-1]["items_processed"] == 90
+    again: list[int] = []
+    engine = BatchEngine.for_items(double, executor="inline", batch_size=10)
+    report = engine.execute(range(95), on_result=lambda i, _: again.append(i),
+                            checkpoint_path=cp, resume_from="latest")  # fmt: skip
+    assert report.resumed_from_item == 90 and again == [90, 91, 92, 93, 94]
+    assert report.checkpoints[-1].batch_number == 10
+    by_number = BatchEngine.for_items(double, executor="inline", batch_size=10)
+    assert by_number.execute(range(95), checkpoint_path=cp, resume_from=6).resumed_from_item == 60
+    with pytest.raises(ConfigError, match="resume_from: 'nope' is not a checkpoint"):
+        BatchEngine.for_items(double, executor="inline").execute(
+            [], checkpoint_path=cp, resume_from="nope"
+        )
+
+
+def test_on_batch_error_continue_stop_and_retry(tmp_path: Path) -> None:
+    def engine() -> BatchEngine[object, object]:
+        return BatchEngine.for_items(fail_batches_with_7, whole_batches=True, executor="inline",
+                                     batch_size=5, max_retries_per_batch=2, initial_backoff_ms=1)  # fmt: skip
+
+    report = engine().execute(range(30))
+    failed = [b for b in report.batches if b.status == "failed"]
+    assert report.status == "partial" and len(failed) == 1 and failed[0].attempts == 3
+    assert report.items_succeeded == 25
+    no_retry = BatchEngine.for_items(fail_batches_with_7, whole_batches=True, executor="inline",
+                                     batch_size=5, max_retries_per_batch=0, parallel_batches=1)  # fmt: skip
+    stopped = no_retry.execute(range(30), on_batch_error="stop")
+    assert stopped.status == "failed" and stopped.items_processed == 10
+    FLAKY.mkdir(exist_ok=True)
+    for marker in FLAKY.iterdir():
+        marker.unlink()
+    retried = BatchEngine.for_items(flaky_once, whole_batches=True, executor="inline", batch_size=5,
+                                    max_retries_per_batch=0, initial_backoff_ms=1)  # fmt: skip
+    report = retried.execute(range(20), on_batch_error="retry")
+    assert report.status == "completed" and all(b.attempts == 2 for b in report.batches)
+
+
+def test_events_to_callbacks_and_file(tmp_path: Path) -> None:
+    got: list[str] = []
+    log = EventLog(tmp_path / "events.jsonl")
+    engine = BatchEngine.for_items(double, executor="inline", batch_size=50)
+    engine.execute(
+        range(100), checkpoint_path=tmp_path / "cp.json", events=[lambda e: got.append(e.name), log]
+    )
+    log.close()
+    assert got.count("BatchExecuted") == 2 and got.count("CheckpointCreated") == 2
+    lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert lines[0]["event"] == "BatchExecuted" and lines[0]["records"] == 50
+
+
+def test_batch_size_bounds() -> None:
+    with pytest.raises(ConfigError, match="batch_size: 20000 is not allowed"):
+        BatchEngine.for_items(double, batch_size=20_000)
+    report = BatchEngine.for_items(double, executor="inline", batch_size=1).execute(range(3))
+    assert len(report.batches) == 3

@@ -1,0 +1,1239 @@
+"""The tags queries of every supported language, on small idiomatic snippets.
+
+Each case runs a snippet through the real extractor (``worker.extract_file``) and checks the
+exact lists of symbols, as ``(name, kind, start_line, end_line, scope)``, and of imported
+modules: whole lists rather than subsets, so a query that starts emitting locals, fields or
+duplicates fails too. What each query leaves out on purpose is written at the top of its
+``.scm`` file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from unittest.mock import ANY
+
+import pytest
+import tree_sitter as ts
+import tree_sitter_language_pack as tslp
+
+from snake_pipe.parse import tags, worker
+from snake_pipe.records import SYMBOL_KINDS, FileResult, WorkItem
+
+LANGUAGES = (
+    "python", "javascript", "typescript", "tsx", "java", "go", "rust", "c", "cpp", "csharp",
+    "ruby", "php", "kotlin", "swift", "scala", "bash",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    language: str
+    filename: str
+    # (name, kind, start_line, end_line, scope); ANY for the end line of a C/C++ macro, whose
+    # node ends at the start of the next line.
+    symbols: list[tuple[str, str, int, object, str | None]]
+    imports: list[str]
+    code: str
+
+
+def extract(tmp_path: Path, name: str, language: str, code: str) -> FileResult:
+    path = tmp_path / name
+    path.write_bytes(code.encode())
+    return worker.extract_file(WorkItem(name, str(path), language, path.stat().st_size, 0))
+
+
+CASES: list[Case] = []
+
+# Decorated defs start at the `def` line; class-level and lower-case names are no constants.
+CASES.append(
+    Case(
+        "python",
+        "python",
+        "service.py",
+        symbols=[
+            ("DEFAULT_TIMEOUT", "constant", 12, 12, None),
+            ("Vector", "type", 15, 15, None),
+            ("Repository", "class", 18, 37, None),
+            ("__init__", "method", 21, 22, "Repository"),
+            ("name", "method", 25, 26, "Repository"),
+            ("fetch", "method", 29, 34, "Repository"),
+            ("_key", "function", 30, 31, "Repository.fetch"),
+            ("Meta", "class", 36, 37, "Repository"),
+            ("main", "function", 40, 43, None),
+        ],
+        imports=[
+            "__future__",
+            "os",
+            "os.path",
+            "collections",
+            "typing",
+            "..core.models",
+            ".",
+            "json",
+        ],
+        code='''\
+"""Repositories backed by a JSON file."""
+from __future__ import annotations
+
+import os
+import os.path as osp
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from ..core.models import Model
+from . import errors
+
+DEFAULT_TIMEOUT = 30
+logger = None
+
+type Vector = list[float]
+
+
+class Repository(Generic[T]):
+    MAX_ITEMS = 100
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    @property
+    def name(self) -> str:
+        return osp.basename(self.root)
+
+    @functools.cache
+    async def fetch(self, key: str) -> T | None:
+        def _key(k):
+            return k.lower()
+
+        cached = self._cache.get(_key(key))
+        return cached
+
+    class Meta:
+        ordering = ("name",)
+
+
+def main(argv: list[str]) -> int:
+    import json
+    handler = lambda e: None
+    return 0
+''',
+    )
+)
+
+
+# JSX; CommonJS `require` and dynamic `import()`; arrow functions held by variables, class
+# fields and exported properties; object-literal methods; locals that hold values are left out.
+CASES.append(
+    Case(
+        "javascript",
+        "javascript",
+        "widget.jsx",
+        symbols=[
+            ("MAX_RETRIES", "constant", 8, 8, None),
+            ("Widget", "class", 11, 27, None),
+            ("constructor", "constructor", 13, 16, "Widget"),
+            ("handleClick", "method", 17, 19, "Widget"),
+            ("items", "method", 20, 22, "Widget"),
+            ("render", "method", 23, 26, "Widget"),
+            ("useToggle", "function", 29, 33, None),
+            ("toggle", "function", 31, 31, "useToggle"),
+            ("legacy", "function", 35, 37, None),
+            ("get", "function", 39, 39, None),
+        ],
+        imports=["react", "node:path", "./widget.css", "./format.js", "fs", "path", "./lazy.js"],
+        code="""\
+import React, { useState } from "react";
+import * as path from "node:path";
+import "./widget.css";
+export { formatDate } from "./format.js";
+const fs = require("fs");
+const { join } = require("path");
+
+export const MAX_RETRIES = 3;
+const cache = new Map();
+
+export default class Widget extends React.Component {
+  static defaultProps = { size: 1 };
+  constructor(props) {
+    super(props);
+    this.state = { open: false };
+  }
+  handleClick = (event) => {
+    this.setState({ open: true });
+  };
+  async *items() {
+    yield* this.props.items;
+  }
+  render() {
+    const label = this.props.label;
+    return <button onClick={this.handleClick}>{label}</button>;
+  }
+}
+
+export function useToggle(initial = false) {
+  const [on, setOn] = useState(initial);
+  const toggle = () => setOn((v) => !v);
+  return [on, toggle];
+}
+
+module.exports.legacy = function (done) {
+  import("./lazy.js").then(done);
+};
+const api = {
+  get(url) { return fetch(url); },
+};
+""",
+    )
+)
+
+
+# Interfaces, enums, namespaces, ambient modules, abstract members, overload signatures.
+CASES.append(
+    Case(
+        "typescript",
+        "typescript",
+        "repo.ts",
+        symbols=[
+            ("DEFAULT_PAGE_SIZE", "constant", 6, 6, None),
+            ("Handler", "type", 7, 7, None),
+            ("Repository", "interface", 9, 12, None),
+            ("find", "method", 10, 10, "Repository"),
+            ("Status", "enum", 14, 14, None),
+            ("express", "module", 16, 18, None),
+            ("Request", "interface", 17, 17, "express"),
+            ("Validation", "namespace", 20, 24, None),
+            ("isId", "function", 21, 23, "Validation"),
+            ("BaseService", "class", 27, 35, None),
+            ("constructor", "constructor", 29, 29, "BaseService"),
+            ("find", "method", 30, 30, "BaseService"),
+            ("size", "method", 31, 31, "BaseService"),
+            ("onError", "method", 32, 34, "BaseService"),
+            ("paginate", "function", 37, 37, None),
+            ("paginate", "function", 38, 40, None),
+        ],
+        imports=["express", "fs", "zod", "./types"],
+        code="""\
+import type { Request, Response } from "express";
+import fs = require("fs");
+import { z } from "zod";
+export * from "./types";
+
+export const DEFAULT_PAGE_SIZE = 20;
+export type Handler<T> = (req: Request) => Promise<T>;
+
+export interface Repository<T extends { id: string }> {
+  find(id: string): Promise<T | undefined>;
+  readonly size: number;
+}
+
+export enum Status { Active = "active", Archived = "archived" }
+
+declare module "express" {
+  interface Request { userId?: string }
+}
+
+export namespace Validation {
+  export function isId(value: unknown): value is string {
+    return typeof value === "string";
+  }
+}
+
+@Injectable()
+export abstract class BaseService<T> implements Repository<T> {
+  private readonly cache = new Map<string, T>();
+  constructor(protected readonly http: HttpClient) {}
+  abstract find(id: string): Promise<T | undefined>;
+  get size(): number { return this.cache.size; }
+  private onError = (err: Error): void => {
+    console.error(err);
+  };
+}
+
+export function paginate<T>(items: T[], page: number): T[];
+export function paginate<T>(items: T[], page = 0): T[] {
+  return items.slice(page * DEFAULT_PAGE_SIZE);
+}
+""",
+    )
+)
+
+
+# React components as arrow functions; callbacks passed to hooks are no symbols.
+CASES.append(
+    Case(
+        "tsx",
+        "tsx",
+        "TodoList.tsx",
+        symbols=[
+            ("TodoListProps", "interface", 5, 8, None),
+            ("Filter", "type", 10, 10, None),
+            ("TodoList", "function", 12, 25, None),
+            ("EmptyState", "function", 27, 29, None),
+        ],
+        imports=["react", "../types", "@/components/ui/checkbox"],
+        code="""\
+import React, { useCallback, useMemo } from "react";
+import type { Todo } from "../types";
+import { Checkbox } from "@/components/ui/checkbox";
+
+export interface TodoListProps {
+  todos: Todo[];
+  onToggle?: (id: string) => void;
+}
+
+type Filter = "all" | "done" | "open";
+
+export const TodoList: React.FC<TodoListProps> = ({ todos, onToggle }) => {
+  const [filter, setFilter] = React.useState<Filter>("all");
+  const visible = useMemo(() => todos.filter((t) => filter === "all" || t.done), [todos, filter]);
+  const handleToggle = useCallback((id: string) => onToggle?.(id), [onToggle]);
+  return (
+    <ul>
+      {visible.map((todo) => (
+        <li key={todo.id}>
+          <Checkbox checked={todo.done} onChange={() => handleToggle(todo.id)} />
+        </li>
+      ))}
+    </ul>
+  );
+};
+
+export default function EmptyState({ message }: { message: string }) {
+  return <p className="empty">{message}</p>;
+}
+""",
+    )
+)
+
+
+# Annotations belong to the definition's lines; anonymous-class methods nest in the method.
+CASES.append(
+    Case(
+        "java",
+        "java",
+        "OrderService.java",
+        symbols=[
+            ("com.example.orders", "namespace", 1, 1, None),
+            ("OrderService", "class", 7, 35, None),
+            ("MAX_ITEMS", "constant", 9, 9, "OrderService"),
+            ("OrderService", "constructor", 12, 15, "OrderService"),
+            ("find", "method", 17, 24, "OrderService"),
+            ("run", "method", 20, 21, "OrderService.find"),
+            ("Node", "class", 26, 28, "OrderService"),
+            ("Status", "enum", 30, 34, "OrderService"),
+            ("isOpen", "method", 33, 33, "OrderService.Status"),
+            ("Repository", "interface", 37, 40, None),
+            ("PAGE_SIZE", "constant", 38, 38, "Repository"),
+            ("find", "method", 39, 39, "Repository"),
+            ("Money", "class", 42, 46, None),
+            ("Money", "constructor", 43, 45, "Money"),
+            ("Audited", "interface", 48, 50, None),
+        ],
+        imports=["java.util.List", "java.util.concurrent", "java.util.Objects.requireNonNull"],
+        code="""\
+package com.example.orders;
+
+import java.util.List;
+import java.util.concurrent.*;
+import static java.util.Objects.requireNonNull;
+
+@Service
+public class OrderService<T extends Order> implements Repository<T> {
+    public static final int MAX_ITEMS = 100;
+    private final Map<String, T> cache = new HashMap<>();
+
+    @Autowired
+    public OrderService(OrderRepository repo) {
+        this.repo = requireNonNull(repo);
+    }
+
+    @Override
+    public <R> Optional<R> find(String id) {
+        Runnable task = new Runnable() {
+            @Override
+            public void run() {}
+        };
+        return Optional.empty();
+    }
+
+    private static final class Node<K> {
+        Node<K> next;
+    }
+
+    public enum Status {
+        OPEN, CLOSED;
+
+        public boolean isOpen() { return this == OPEN; }
+    }
+}
+
+interface Repository<T> {
+    int PAGE_SIZE = 50;
+    Optional<T> find(String id);
+}
+
+record Money(long cents, String currency) {
+    Money {
+        requireNonNull(currency);
+    }
+}
+
+@interface Audited {
+    String value() default "";
+}
+""",
+    )
+)
+
+
+# Methods have no scope (the receiver is not recorded); package-level const/var only.
+CASES.append(
+    Case(
+        "go",
+        "go",
+        "store.go",
+        symbols=[
+            ("store", "namespace", 2, 2, None),
+            ("MaxItems", "constant", 12, 12, None),
+            ("ModeRead", "constant", 15, 15, None),
+            ("ModeWrite", "constant", 16, 16, None),
+            ("ErrNotFound", "variable", 19, 19, None),
+            ("Mode", "type", 21, 21, None),
+            ("Store", "struct", 23, 26, None),
+            ("Getter", "interface", 28, 30, None),
+            ("Get", "method", 29, 29, "Getter"),
+            ("Alias", "type", 32, 32, None),
+            ("New", "function", 34, 36, None),
+            ("Get", "method", 38, 43, None),
+            ("String", "method", 45, 45, None),
+        ],
+        imports=["fmt", "context", "encoding/json", "github.com/lib/pq"],
+        code="""\
+// Package store keeps items in memory.
+package store
+
+import "fmt"
+
+import (
+	"context"
+	stdjson "encoding/json"
+	_ "github.com/lib/pq"
+)
+
+const MaxItems = 100
+
+const (
+	ModeRead Mode = iota
+	ModeWrite
+)
+
+var ErrNotFound = fmt.Errorf("not found")
+
+type Mode int
+
+type Store[K comparable, V any] struct {
+	mu    sync.Mutex
+	items map[K]V
+}
+
+type Getter interface {
+	Get(ctx context.Context, key string) (string, error)
+}
+
+type Alias = Store[string, int]
+
+func New[K comparable, V any]() *Store[K, V] {
+	return &Store[K, V]{items: map[K]V{}}
+}
+
+func (s *Store[K, V]) Get(key K) (V, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.items[key]
+	return v, ok
+}
+
+func (m Mode) String() string { return fmt.Sprint(int(m)) }
+""",
+    )
+)
+
+
+# `impl` blocks scope their items under the implementing type, generics and `&` dropped.
+CASES.append(
+    Case(
+        "rust",
+        "rust",
+        "cache.rs",
+        symbols=[
+            ("parser", "module", 6, 6, None),
+            ("MAX_DEPTH", "constant", 8, 8, None),
+            ("COUNTER", "variable", 9, 9, None),
+            ("Result", "type", 10, 10, None),
+            ("Cache", "struct", 13, 15, None),
+            ("Error", "enum", 17, 20, None),
+            ("Store", "trait", 22, 26, None),
+            ("Item", "type", 23, 23, "Store"),
+            ("get", "method", 24, 24, "Store"),
+            ("len", "method", 25, 25, "Store"),
+            ("new", "method", 29, 32, "Cache"),
+            ("Item", "type", 36, 36, "Cache"),
+            ("get", "method", 37, 37, "Cache"),
+            ("fmt", "method", 41, 41, "Error"),
+            ("hashmap", "macro", 44, ANY, None),
+            ("tests", "module", 49, 56, None),
+            ("it_works", "function", 53, 55, "tests"),
+            ("helper", "function", 54, 54, "tests.it_works"),
+        ],
+        imports=[
+            "std::collections::HashMap",
+            "std::io",
+            "crate::config::Config",
+            "super",
+            "serde",
+            "super::Cache",
+        ],
+        code="""\
+use std::collections::HashMap;
+use std::io::{self, Read};
+use crate::config::Config as Cfg;
+use super::*;
+extern crate serde;
+mod parser;
+
+pub const MAX_DEPTH: usize = 64;
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[derive(Debug, Clone)]
+pub struct Cache<K: Hash + Eq, V> {
+    map: HashMap<K, V>,
+}
+
+pub enum Error {
+    Io(io::Error),
+    Parse { line: usize },
+}
+
+pub trait Store {
+    type Item;
+    fn get(&self, key: &str) -> Option<Self::Item>;
+    fn len(&self) -> usize { 0 }
+}
+
+impl<K: Hash + Eq, V> Cache<K, V> {
+    pub fn new() -> Self {
+        let map = HashMap::new();
+        Self { map }
+    }
+}
+
+impl<K, V> Store for Cache<K, V> {
+    type Item = V;
+    fn get(&self, _key: &str) -> Option<V> { None }
+}
+
+impl fmt::Display for &'_ Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { Ok(()) }
+}
+
+macro_rules! hashmap {
+    ($($k:expr => $v:expr),*) => {{ HashMap::new() }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cache;
+
+    #[test]
+    fn it_works() {
+        fn helper() {}
+    }
+}
+""",
+    )
+)
+
+
+# Prototypes, plain globals and include guards are left out; typedef'd anonymous structs
+# take the typedef's name.
+CASES.append(
+    Case(
+        "c",
+        "c",
+        "list.c",
+        symbols=[
+            ("LIST_MAX", "macro", 5, ANY, None),
+            ("SQUARE", "macro", 6, ANY, None),
+            ("node", "struct", 11, 14, None),
+            ("node_t", "type", 14, 14, None),
+            ("list_t", "struct", 16, 19, None),
+            ("compare_fn", "type", 21, 21, None),
+            ("number", "union", 22, 22, None),
+            ("color", "enum", 23, 23, None),
+            ("default_capacity", "constant", 25, 25, None),
+            ("list_empty", "function", 29, 29, None),
+            ("list_push", "function", 31, 36, None),
+            ("main", "function", 38, 41, None),
+        ],
+        imports=["stdio.h", "stdlib.h", "list.h"],
+        code="""\
+#include <stdio.h>
+#include <stdlib.h>
+#include "list.h"
+
+#define LIST_MAX 256
+#define SQUARE(x) ((x) * (x))
+#ifndef LIST_C_GUARD
+#define LIST_C_GUARD
+#endif
+
+typedef struct node {
+    int value;
+    struct node *next;
+} node_t;
+
+typedef struct {
+    node_t *head;
+    size_t len;
+} list_t;
+
+typedef int (*compare_fn)(const void *a, const void *b);
+union number { int i; double d; };
+enum color { RED, GREEN, BLUE };
+
+static const int default_capacity = 16;
+int list_count;
+list_t *list_new(void);
+
+static inline int list_empty(const list_t *l) { return l->len == 0; }
+
+node_t *list_push(list_t *l, int value)
+{
+    node_t *n = malloc(sizeof *n);
+    n->value = value;
+    return n;
+}
+
+int main(int argc, char **argv) {
+    list_t *l = list_new();
+    return list_empty(l) ? 0 : 1;
+}
+""",
+    )
+)
+
+
+# In-class declarations and inline definitions; out-of-line `Buffer<T>::push` is a method of
+# no class scope; lambdas are left out.
+CASES.append(
+    Case(
+        "cpp",
+        "cpp",
+        "buffer.cpp",
+        symbols=[
+            ("ENGINE_LOG", "macro", 3, ANY, None),
+            ("engine", "namespace", 5, 35, None),
+            ("kDefaultSize", "constant", 7, 7, "engine"),
+            ("Buffer", "class", 10, 21, "engine"),
+            ("Buffer", "constructor", 12, 12, "engine.Buffer"),
+            ("~Buffer", "method", 13, 13, "engine.Buffer"),
+            ("push", "method", 14, 14, "engine.Buffer"),
+            ("operator[]", "method", 15, 15, "engine.Buffer"),
+            ("size", "method", 16, 16, "engine.Buffer"),
+            ("Slot", "struct", 19, 19, "engine.Buffer"),
+            ("Index", "type", 23, 23, "engine"),
+            ("Mode", "enum", 24, 24, "engine"),
+            ("Buffer", "constructor", 27, 27, "engine"),
+            ("push", "method", 30, 33, "engine"),
+            ("helper", "function", 38, 38, None),
+        ],
+        imports=["vector", "engine/buffer.hpp"],
+        code="""\
+#include <vector>
+#include "engine/buffer.hpp"
+#define ENGINE_LOG(msg) std::cerr << msg
+
+namespace engine {
+
+constexpr int kDefaultSize = 64;
+
+template <typename T>
+class Buffer : public Base<T> {
+public:
+    explicit Buffer(size_t n);
+    ~Buffer() override;
+    void push(const T& item);
+    T& operator[](size_t i) { return data_[i]; }
+    size_t size() const { return data_.size(); }
+
+private:
+    struct Slot { T value; };
+    std::vector<T> data_;
+};
+
+using Index = std::size_t;
+enum class Mode : int { Fast, Safe };
+
+template <typename T>
+Buffer<T>::Buffer(size_t n) : data_(n) {}
+
+template <typename T>
+void Buffer<T>::push(const T& item) {
+    auto clamp = [](int v) { return v; };
+    data_.push_back(item);
+}
+
+}  // namespace engine
+
+namespace {
+int helper() { return 1; }
+}  // namespace
+""",
+    )
+)
+
+
+# Block-scoped namespace as the outer scope; properties and local functions.
+CASES.append(
+    Case(
+        "csharp",
+        "csharp",
+        "OrderService.cs",
+        symbols=[
+            ("Acme.Orders", "namespace", 6, 35, None),
+            ("OrderHandler", "type", 8, 8, "Acme.Orders"),
+            ("OrderService", "class", 10, 25, "Acme.Orders"),
+            ("MaxItems", "constant", 13, 13, "Acme.Orders.OrderService"),
+            ("Name", "property", 15, 15, "Acme.Orders.OrderService"),
+            ("OrderService", "constructor", 17, 17, "Acme.Orders.OrderService"),
+            ("GetAsync", "method", 19, 24, "Acme.Orders.OrderService"),
+            ("Double", "function", 22, 22, "Acme.Orders.OrderService.GetAsync"),
+            ("IOrderService", "interface", 27, 30, "Acme.Orders"),
+            ("GetAsync", "method", 29, 29, "Acme.Orders.IOrderService"),
+            ("Money", "struct", 32, 32, "Acme.Orders"),
+            ("Status", "enum", 33, 33, "Acme.Orders"),
+            ("Order", "class", 34, 34, "Acme.Orders"),
+        ],
+        imports=["System", "System.Collections.Generic", "System.Math", "Newtonsoft.Json"],
+        code="""\
+using System;
+using System.Collections.Generic;
+using static System.Math;
+using Json = Newtonsoft.Json;
+
+namespace Acme.Orders
+{
+    public delegate void OrderHandler(Order order);
+
+    [Serializable]
+    public class OrderService<T> : IOrderService where T : class
+    {
+        public const int MaxItems = 50;
+        private readonly ILogger _logger;
+        public string Name { get; set; }
+
+        public OrderService(ILogger logger) { _logger = logger; }
+
+        [HttpGet("{id}")]
+        public async Task<Order> GetAsync(int id)
+        {
+            int Double(int x) => x * 2;
+            return await _repo.FindAsync(Double(id));
+        }
+    }
+
+    public interface IOrderService
+    {
+        Task<Order> GetAsync(int id);
+    }
+
+    public struct Money { public decimal Amount; }
+    public enum Status { Pending, Shipped }
+    public record Order(int Id, string Customer);
+}
+""",
+    )
+)
+
+
+# `def self.x`, `class << self` and `private def x` are methods of the class.
+CASES.append(
+    Case(
+        "ruby",
+        "ruby",
+        "invoice.rb",
+        symbols=[
+            ("Billing", "module", 6, 35, None),
+            ("VERSION", "constant", 7, 7, "Billing"),
+            ("Invoice", "class", 9, 34, "Billing"),
+            ("initialize", "constructor", 13, 15, "Billing.Invoice"),
+            ("build", "method", 17, 19, "Billing.Invoice"),
+            ("registry", "method", 22, 24, "Billing.Invoice"),
+            ("paid?", "method", 27, 29, "Billing.Invoice"),
+            ("tax", "method", 31, 33, "Billing.Invoice"),
+            ("Refund", "class", 37, 37, None),
+            ("main", "function", 39, 41, None),
+        ],
+        imports=["json", "active_support/core_ext", "../lib/money", "billing/tax"],
+        code="""\
+require "json"
+require 'active_support/core_ext'
+require_relative "../lib/money"
+autoload :Tax, "billing/tax"
+
+module Billing
+  VERSION = "1.2.0"
+
+  class Invoice < ApplicationRecord
+    include Comparable
+    attr_accessor :total
+
+    def initialize(total)
+      @total = total
+    end
+
+    def self.build(**opts)
+      new(opts[:total])
+    end
+
+    class << self
+      def registry
+        @registry ||= {}
+      end
+    end
+
+    def paid?
+      !!@paid
+    end
+
+    private def tax
+      total * 0.2
+    end
+  end
+end
+
+class Billing::Refund < Billing::Invoice; end
+
+def main
+  puts Billing::Invoice.build(total: 3).tax
+end
+""",
+    )
+)
+
+
+# Group `use` gives its prefix; `require __DIR__ . '/x'` gives the string part.
+CASES.append(
+    Case(
+        "php",
+        "php",
+        "UserController.php",
+        symbols=[
+            ("App\\Http\\Controllers", "namespace", 4, 4, None),
+            ("DEFAULT_LIMIT", "constant", 13, 13, None),
+            ("Repository", "interface", 15, 18, None),
+            ("find", "method", 17, 17, "Repository"),
+            ("Loggable", "trait", 20, 23, None),
+            ("log", "method", 22, 22, "Loggable"),
+            ("Status", "enum", 25, 29, None),
+            ("label", "method", 28, 28, "Status"),
+            ("UserController", "class", 31, 44, None),
+            ("PER_PAGE", "constant", 34, 34, "UserController"),
+            ("__construct", "constructor", 37, 37, "UserController"),
+            ("find", "method", 39, 43, "UserController"),
+            ("helper", "function", 46, 46, None),
+        ],
+        imports=[
+            "App\\Models\\User",
+            "Illuminate\\Support\\Facades",
+            "App\\Helpers\\format_money",
+            "/../vendor/autoload.php",
+            "helpers.php",
+        ],
+        code="""\
+<?php
+declare(strict_types=1);
+
+namespace App\\Http\\Controllers;
+
+use App\\Models\\User;
+use Illuminate\\Support\\Facades\\{Cache, Log};
+use function App\\Helpers\\format_money;
+
+require_once __DIR__ . '/../vendor/autoload.php';
+include 'helpers.php';
+
+const DEFAULT_LIMIT = 20;
+
+interface Repository
+{
+    public function find(int $id): ?User;
+}
+
+trait Loggable
+{
+    protected function log(string $msg): void { Log::info($msg); }
+}
+
+enum Status: string
+{
+    case Active = 'active';
+    public function label(): string { return ucfirst($this->value); }
+}
+
+final class UserController extends Controller implements Repository
+{
+    use Loggable;
+    public const PER_PAGE = 15;
+    private array $cache = [];
+
+    public function __construct(private readonly UserService $service) {}
+
+    public function find(int $id): ?User
+    {
+        $double = fn($x) => $x * 2;
+        return User::find($double($id));
+    }
+}
+
+function helper(array $items): array { return $items; }
+""",
+    )
+)
+
+
+# Companion objects are scopes, not symbols: their members nest in the class.
+CASES.append(
+    Case(
+        "kotlin",
+        "kotlin",
+        "UserRepository.kt",
+        symbols=[
+            ("com.example.users", "namespace", 1, 1, None),
+            ("MAX_RETRIES", "constant", 7, 7, None),
+            ("defaultScope", "property", 8, 8, None),
+            ("UserMap", "type", 9, 9, None),
+            ("UserRepository", "interface", 11, 13, None),
+            ("find", "method", 12, 12, "UserRepository"),
+            ("UserRepositoryImpl", "class", 15, 32, None),
+            ("constructor", "constructor", 21, 21, "UserRepositoryImpl"),
+            ("find", "method", 23, 26, "UserRepositoryImpl"),
+            ("key", "function", 24, 24, "UserRepositoryImpl.find"),
+            ("TAG", "constant", 29, 29, "UserRepositoryImpl"),
+            ("create", "method", 30, 30, "UserRepositoryImpl"),
+            ("Point", "class", 34, 34, None),
+            ("Color", "enum", 36, 40, None),
+            ("hex", "method", 39, 39, "Color"),
+            ("second", "function", 42, 42, None),
+        ],
+        imports=["kotlinx.coroutines.flow.Flow", "java.util", "com.example.model.User"],
+        code="""\
+package com.example.users
+
+import kotlinx.coroutines.flow.Flow
+import java.util.*
+import com.example.model.User as DomainUser
+
+const val MAX_RETRIES = 3
+val defaultScope = CoroutineScope(Dispatchers.IO)
+typealias UserMap = Map<String, DomainUser>
+
+interface UserRepository {
+    suspend fun find(id: String): DomainUser?
+}
+
+@Singleton
+class UserRepositoryImpl @Inject constructor(
+    private val api: Api,
+) : UserRepository {
+    private val cache = mutableMapOf<String, DomainUser>()
+
+    constructor(api: Api, seed: Int) : this(api)
+
+    override suspend fun find(id: String): DomainUser? {
+        fun key() = id.lowercase()
+        return cache[key()]
+    }
+
+    companion object {
+        const val TAG = "UserRepository"
+        fun create(api: Api) = UserRepositoryImpl(api)
+    }
+}
+
+data class Point(val x: Int, val y: Int)
+
+enum class Color {
+    RED, GREEN;
+
+    fun hex(): String = name
+}
+
+fun <T> List<T>.second(): T = this[1]
+""",
+    )
+)
+
+
+# An `extension` scopes its members under the extended type without being a symbol.
+CASES.append(
+    Case(
+        "swift",
+        "swift",
+        "ImageLoader.swift",
+        symbols=[
+            ("maxConcurrentLoads", "constant", 5, 5, None),
+            ("Completion", "type", 6, 6, None),
+            ("ImageCache", "interface", 8, 11, None),
+            ("Key", "type", 9, 9, "ImageCache"),
+            ("image", "method", 10, 10, "ImageCache"),
+            ("ImageLoader", "class", 13, 30, None),
+            ("shared", "constant", 15, 15, "ImageLoader"),
+            ("init", "constructor", 18, 20, "ImageLoader"),
+            ("image", "method", 22, 25, "ImageLoader"),
+            ("cacheKey", "function", 23, 23, "ImageLoader.image"),
+            ("State", "enum", 27, 29, "ImageLoader"),
+            ("Size", "struct", 32, 35, None),
+            ("+", "method", 38, 40, "Size"),
+            ("loadAll", "function", 43, 43, None),
+        ],
+        imports=["Foundation", "UIKit.UIImage", "Gallery"],
+        code="""\
+import Foundation
+import UIKit.UIImage
+@testable import Gallery
+
+let maxConcurrentLoads = 4
+typealias Completion = (Result<Data, Error>) -> Void
+
+protocol ImageCache {
+    associatedtype Key: Hashable
+    func image(for key: Key) -> UIImage?
+}
+
+@MainActor
+final class ImageLoader: NSObject, ImageCache {
+    static let shared = ImageLoader()
+    private var tasks: [URL: Task<Void, Never>] = [:]
+
+    init(session: URLSession = .shared) {
+        super.init()
+    }
+
+    func image(for key: URL) -> UIImage? {
+        func cacheKey() -> String { key.absoluteString }
+        return nil
+    }
+
+    enum State {
+        case idle, loading
+    }
+}
+
+struct Size: Equatable {
+    var width: Double
+    var height: Double
+}
+
+extension Size {
+    static func + (lhs: Size, rhs: Size) -> Size {
+        Size(width: lhs.width + rhs.width, height: lhs.height + rhs.height)
+    }
+}
+
+func loadAll(_ urls: [URL]) async throws -> [UIImage] { [] }
+""",
+    )
+)
+
+
+# Imports are whole declarations: the grammar has no node for the dotted path.
+CASES.append(
+    Case(
+        "scala",
+        "scala",
+        "Orders.scala",
+        symbols=[
+            ("com.example.orders", "namespace", 1, 1, None),
+            ("Repository", "trait", 6, 8, None),
+            ("find", "method", 7, 7, "Repository"),
+            ("Order", "class", 10, 12, None),
+            ("total", "method", 11, 11, "Order"),
+            ("Order", "class", 14, 19, None),
+            ("MaxItems", "constant", 15, 15, "Order"),
+            ("ordering", "property", 16, 16, "Order"),
+            ("apply", "method", 17, 17, "Order"),
+            ("Id", "type", 18, 18, "Order"),
+            ("OrderService", "class", 21, 28, None),
+            ("this", "constructor", 22, 22, "OrderService"),
+            ("validate", "method", 24, 27, "OrderService"),
+            ("nonEmpty", "function", 25, 25, "OrderService.validate"),
+            ("Color", "enum", 30, 32, None),
+            ("topLevel", "function", 34, 34, None),
+        ],
+        imports=["scala.concurrent", "scala.util.Try"],
+        code="""\
+package com.example.orders
+
+import scala.concurrent.{ExecutionContext, Future}
+import scala.util.Try
+
+trait Repository[F[_], A] {
+  def find(id: Long): F[Option[A]]
+}
+
+final case class Order(id: Long, items: List[Item]) {
+  def total: BigDecimal = items.map(_.price).sum
+}
+
+object Order {
+  val MaxItems = 100
+  implicit val ordering: Ordering[Order] = Ordering.by(_.id)
+  def apply(id: Long): Order = new Order(id, Nil)
+  type Id = Long
+}
+
+class OrderService(repo: Repository[Future, Order])(implicit ec: ExecutionContext) {
+  def this() = this(null)(null)
+
+  private def validate(o: Order): Boolean = {
+    def nonEmpty = o.items.nonEmpty
+    nonEmpty
+  }
+}
+
+enum Color {
+  case Red, Green
+}
+
+def topLevel(x: Int): Int = x
+""",
+    )
+)
+
+
+# Upper-case top-level assignments are constants; lower-case ones and locals are not.
+CASES.append(
+    Case(
+        "bash",
+        "bash",
+        "deploy.sh",
+        symbols=[
+            ("VERSION", "constant", 7, 7, None),
+            ("DEPLOY_DIR", "constant", 8, 8, None),
+            ("LOG_FILE", "constant", 9, 9, None),
+            ("log", "function", 12, 14, None),
+            ("retry", "function", 16, 23, None),
+            ("backoff", "function", 18, 18, "retry"),
+            ("main", "function", 25, 28, None),
+        ],
+        imports=["./lib/common.sh", "$HOME/.config/deploy.env"],
+        code="""\
+#!/usr/bin/env bash
+set -euo pipefail
+
+source ./lib/common.sh
+. "$HOME/.config/deploy.env"
+
+readonly VERSION="1.4.2"
+export DEPLOY_DIR=/opt/app
+LOG_FILE=/tmp/deploy.log
+count=0
+
+log() {
+  echo "[$(date)] $*" >>"$LOG_FILE"
+}
+
+function retry {
+  local attempts=0
+  backoff() { sleep $((attempts * 2)); }
+  until "$@"; do
+    attempts=$((attempts + 1))
+    backoff
+  done
+}
+
+main() {
+  log "deploying $VERSION"
+  retry rsync -a build/ "$DEPLOY_DIR"
+}
+
+main "$@"
+""",
+    )
+)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_symbols_and_imports(tmp_path: Path, case: Case) -> None:
+    result = extract(tmp_path, case.filename, case.language, case.code)
+    assert result.status == "ok", result.parse_errors
+    assert [tuple(s) for s in result.symbols] == case.symbols
+    assert [i.module for i in result.imports] == case.imports
+
+
+def test_every_language_has_a_case() -> None:
+    assert sorted({c.language for c in CASES}) == sorted(LANGUAGES)
+
+
+def test_every_language_has_a_query() -> None:
+    assert set(LANGUAGES) <= tags.query_languages()
+
+
+def test_tsx_query_is_the_typescript_query() -> None:
+    assert tags.query_source("tsx") == tags.query_source("typescript")
+
+
+def _patterns(query: ts.Query, source: str) -> list[str]:
+    data = source.encode()
+    return [
+        data[query.start_byte_for_pattern(i) : query.end_byte_for_pattern(i)].decode()
+        for i in range(query.pattern_count)
+    ]
+
+
+@pytest.mark.parametrize("language", sorted(tags.query_languages()))
+def test_query_compiles_and_uses_only_contract_captures(language: str) -> None:
+    source = tags.query_source(language)
+    assert source is not None
+    # Compiled afresh: a query that does not compile raises here.
+    query = ts.Query(tslp.get_language(language), source)  # type: ignore[arg-type]
+    assert query.pattern_count > 0
+    names = {query.capture_name(i) for i in range(query.capture_count)}
+    for name in names:
+        role, _, kind = name.partition(".")
+        if name in ("name", "import.module") or name.startswith("_"):
+            continue  # `_`-prefixed captures only feed predicates such as #eq?
+        if role == "definition":
+            assert kind in SYMBOL_KINDS, f"{language}: unknown symbol kind @{name}"
+        elif role == "scope":
+            assert kind in tags.CLASS_LIKE, f"{language}: @{name} is no class-like scope"
+        else:
+            raise AssertionError(f"{language}: capture @{name} is not part of the contract")
+    # Every definition or scope pattern names what it defines.
+    for pattern in _patterns(query, source):
+        if re.search(r"@(definition|scope)\.", pattern):
+            assert re.search(r"@name\b", pattern), f"{language}: no @name in {pattern}"
+
+
+def test_a_query_that_does_not_compile_is_an_error() -> None:
+    with pytest.raises(ts.QueryError):
+        ts.Query(tslp.get_language("rust"), "(no_such_node) @definition.function")
+
+
+def test_query_files_ship_with_the_package() -> None:
+    files = resources.files("snake_pipe.parse").joinpath("queries")
+    shipped = {p.name for p in files.iterdir() if p.name.endswith(".scm")}
+    assert {f"{lang}.scm" for lang in LANGUAGES} <= shipped
+
+
+def test_empty_and_broken_files_yield_no_garbage(tmp_path: Path) -> None:
+    for language in LANGUAGES:
+        empty = extract(tmp_path, f"empty.{language}", language, "")
+        assert (empty.symbols, empty.imports) == ([], [])
+        broken = extract(tmp_path, f"broken.{language}", language, "class def ( { import\n")
+        assert all(s.name for s in broken.symbols), (language, broken.symbols)

@@ -1,0 +1,166 @@
+"""End to end through the real CLI, on real files, with the real process pool."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from snake_pipe.parse.ast import decode_tree
+from tests.conftest import JS_SAMPLE, PY_SAMPLE, rows, run_cli, write_tree
+
+REPORT_KEYS = {
+    "processing_id", "status", "timing", "progress", "performance", "by_language",
+}  # fmt: skip
+
+
+def sample_repo(root: Path) -> Path:
+    return write_tree(root, {
+        "pkg/mod.py": PY_SAMPLE,
+        "web/app.js": JS_SAMPLE,
+        "broken.py": "def f(:\n    return (\n",
+        "README.txt": "hello\n",
+        "logo.png": b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+        "big.py": "x = 1\n" * 400,
+        "run": "#!/usr/bin/env python3\ndef main():\n    pass\n",
+        ".gitignore": "ignored/\n",
+        "ignored/skip.py": "x = 1\n",
+    })  # fmt: skip
+
+
+def test_ingest_end_to_end(tmp_path: Path) -> None:
+    repo = sample_repo(tmp_path / "repo")
+    report_path = tmp_path / "report.json"
+    result = run_cli(
+        "ingest", repo, "--report", report_path, "--max-file-bytes", "2000", "--workers", "2"
+    )
+    assert result.returncode == 0, result.stderr
+    db = repo / ".snake-pipe" / "records.sqlite"
+    assert (repo / ".snake-pipe" / ".gitignore").read_text() == "*\n"
+    files = {
+        r[0]: r[1:] for r in rows(db, "SELECT path, language, status, error_category FROM files")
+    }
+    assert files == {
+        ".gitignore": ("gitignore", "ok", None),
+        "pkg/mod.py": ("python", "ok", None),
+        "web/app.js": ("javascript", "ok", None),
+        "broken.py": ("python", "syntax_error", None),
+        "README.txt": (None, "skipped", "unsupported"),
+        "logo.png": (None, "skipped", "binary"),
+        "big.py": ("python", "skipped", "too_large"),
+        "run": ("python", "ok", None),
+    }
+    symbols = rows(
+        db,
+        "SELECT name, kind, start_line, end_line, scope FROM symbols WHERE path = 'pkg/mod.py' ORDER BY start_line",
+    )
+    assert symbols == [
+        ("LIMIT", "constant", 5, 5, None), ("top", "function", 9, 10, None),
+        ("Widget", "class", 13, 20, None), ("__init__", "method", 14, 15, "Widget"),
+        ("run", "method", 17, 20, "Widget"), ("helper", "function", 18, 19, "Widget.run"),
+    ]  # fmt: skip
+    assert rows(db, "SELECT module, line FROM imports WHERE path = 'pkg/mod.py'") == [
+        ("os", 2),
+        ("collections", 3),
+    ]
+    assert rows(db, "SELECT count(*) FROM parse_errors WHERE path = 'broken.py'")[0][0] >= 1
+    err_count, status = rows(
+        db, "SELECT syntax_error_count, status FROM files WHERE path='broken.py'"
+    )[0]
+    assert err_count >= 1 and status == "syntax_error"
+    hash_, lines, nodes = rows(
+        db, "SELECT content_hash, line_count, node_count FROM files WHERE path='pkg/mod.py'"
+    )[0]
+    assert len(hash_) == 40 and lines == PY_SAMPLE.count("\n") and nodes > 50
+    report = json.loads(report_path.read_text())
+    assert set(report) >= REPORT_KEYS and report["status"] == "completed"
+    assert set(report["timing"]) == {"started_at", "completed_at", "duration_seconds"}
+    assert report["progress"]["total_files"] == 8 == report["progress"]["processed_files"]
+    assert report["progress"]["skipped_files"] == 3
+    assert report["performance"]["peak_memory_mb"] > 10
+    assert report["by_language"]["python"]["files"] == 4
+    assert "total" in result.stderr  # the summary table
+
+
+def test_reingest_replaces_rows_and_removes_deleted_files(tmp_path: Path) -> None:
+    repo = sample_repo(tmp_path / "repo")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    assert run_cli("ingest", repo, "--quiet").returncode == 0
+    before = rows(db, "SELECT * FROM symbols ORDER BY path, start_line")
+    assert run_cli("ingest", repo, "--quiet").returncode == 0
+    assert rows(db, "SELECT * FROM symbols ORDER BY path, start_line") == before
+    (repo / "web" / "app.js").unlink()
+    (repo / "pkg" / "mod.py").write_text("def only():\n    pass\n")
+    assert run_cli("ingest", repo, "--quiet").returncode == 0
+    assert rows(db, "SELECT count(*) FROM files WHERE path = 'web/app.js'") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM symbols WHERE path = 'web/app.js'") == [(0,)]
+    assert rows(db, "SELECT name FROM symbols WHERE path = 'pkg/mod.py'") == [("only",)]
+
+
+def test_jsonl_and_sqlite_sinks_together_with_ast(tmp_path: Path) -> None:
+    repo = write_tree(tmp_path / "repo", {"a.py": PY_SAMPLE, "b.js": JS_SAMPLE})
+    out, db = tmp_path / "out.jsonl", tmp_path / "db.sqlite"
+    result = run_cli(
+        "ingest", repo, "--sink", f"jsonl:{out}", "--sink", f"sqlite:{db}", "--ast", "--quiet"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {d["path"] for d in lines} == {"a.py", "b.js"} and all(
+        d["op"] == "upsert" for d in lines
+    )
+    a = next(d for d in lines if d["path"] == "a.py")
+    assert {
+        "name": "Widget",
+        "kind": "class",
+        "start_line": 13,
+        "end_line": 20,
+        "scope": None,
+    } in a["symbols"]
+    assert rows(db, "SELECT count(*) FROM files") == [(2,)]
+    (tree,) = rows(db, "SELECT tree FROM ast WHERE path = 'a.py'")[0]
+    nodes = decode_tree(str(tree))
+    assert nodes[0]["type"] == "module" and nodes[0]["parent"] == -1
+    assert any(n["type"] == "class_definition" for n in nodes)
+    assert [n["text"] for n in nodes if n["type"] == "identifier"][:2] == ["os", "collections"]
+    assert all(n["text"] is None for n in nodes if n["type"] == "class_definition")
+    assert all(nodes[n["parent"]]["start_byte"] <= n["start_byte"] for n in nodes[1:])
+    assert not (repo / ".snake-pipe" / "records.sqlite").exists()
+
+
+def test_inline_executor_gives_same_rows(tmp_path: Path) -> None:
+    repo = sample_repo(tmp_path / "repo")
+    a, b = tmp_path / "a.sqlite", tmp_path / "b.sqlite"
+    assert run_cli("ingest", repo, "--sink", f"sqlite:{a}", "--quiet").returncode == 0
+    assert (
+        run_cli(
+            "ingest", repo, "--sink", f"sqlite:{b}", "--quiet", "--executor", "inline"
+        ).returncode
+        == 0
+    )
+    for table in ("symbols", "imports", "parse_errors"):
+        sql = f"SELECT * FROM {table} ORDER BY 1, 2, 3"
+        assert rows(a, sql) == rows(b, sql)
+
+
+def test_many_files_stream_in_batches(tmp_path: Path) -> None:
+    files = {f"m{i:04d}/f.py": f"def f{i}():\n    return {i}\n" for i in range(1200)}
+    repo = write_tree(tmp_path / "repo", files)
+    report = tmp_path / "r.json"
+    assert (
+        run_cli("ingest", repo, "--quiet", "--batch-size", "100", "--report", report).returncode
+        == 0
+    )
+    data = json.loads(report.read_text())
+    assert data["progress"]["processed_files"] == 1200 and data["progress"]["total_batches"] == 12
+    db = repo / ".snake-pipe" / "records.sqlite"
+    assert rows(db, "SELECT count(*), count(DISTINCT path) FROM symbols") == [(1200, 1200)]
+
+
+def test_events_file(tmp_path: Path) -> None:
+    repo = sample_repo(tmp_path / "repo")
+    events = tmp_path / "events.jsonl"
+    assert run_cli("ingest", repo, "--quiet", "--events", events).returncode == 0
+    lines = [json.loads(line) for line in events.read_text().splitlines()]
+    names = {line["event"] for line in lines}
+    assert {"BatchExecuted", "CheckpointCreated", "ProgressUpdated"} <= names
+    executed = [line for line in lines if line["event"] == "BatchExecuted"]
+    assert sum(line["records"] for line in executed) == 8

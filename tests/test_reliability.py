@@ -1,0 +1,254 @@
+"""Bad files, dying and hanging parsers, failing sinks: every file accounted for."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from snake_pipe.config import resolve_config
+from snake_pipe.discover import Walker
+from snake_pipe.errors import SinkError, TransientSinkError
+from snake_pipe.parse import worker
+from snake_pipe.pipeline import Run
+from snake_pipe.records import STATUSES, FileResult, WorkItem
+from snake_pipe.sinks.base import Sink
+from tests.conftest import PY_SAMPLE, rows, run_cli, write_tree
+
+HOOK = {"SNAKE_PIPE_TEST_WORKER_HOOK": "tests.faults"}
+
+
+def nasty_repo(root: Path) -> Path:
+    deep = "x = " + "[" * 10_000 + "]" * 10_000 + "\n"
+    write_tree(root, {
+        "good.py": PY_SAMPLE,
+        "latin1.py": b"# caf\xe9 \xff\xfe\n" + b"def f():\n    return '\xe9'\n",
+        "bom.py": b"\xef\xbb\xbfdef with_bom():\n    pass\n",
+        "utf16.py": "def wide():\n    pass\n".encode("utf-16"),
+        "nul.py": b"def f():\n    pass\n\0\0\0binary",
+        "crlf.py": b"def crlf():\r\n    return 1\r\n",
+        "deep.py": deep,
+        "deep.json": "[" * 10_000 + "]" * 10_000,
+        "big.py": b"x = 1\n" * (50 * 1024 * 1024 // 6),
+        "empty.py": b"",
+    })  # fmt: skip
+    os.symlink(root / "loop_a", root / "loop_b")
+    os.symlink(root / "loop_b", root / "loop_a")
+    os.symlink(root / "nowhere.py", root / "dangling.py")
+    os.makedirs(root / "cycle")
+    os.symlink(root / "cycle", root / "cycle" / "self")
+    (root / os.fsdecode(b"caf\xe9_name.py")).write_text("def named():\n    pass\n")
+    return root
+
+
+def test_nasty_repository_every_file_has_the_right_row(tmp_path: Path) -> None:
+    repo = nasty_repo(tmp_path / "repo")
+    report = tmp_path / "r.json"
+    result = run_cli("ingest", repo, "--report", report, "--quiet", "--follow-symlinks", "--ast")
+    assert result.returncode == 0, result.stderr
+    db = repo / ".snake-pipe" / "records.sqlite"
+    files = {r[0]: r[1:] for r in rows(db, "SELECT path, status, error_category FROM files")}
+    assert files["good.py"] == ("ok", None)
+    assert files["latin1.py"][0] in ("ok", "syntax_error")
+    assert files["bom.py"] == ("ok", None) and files["utf16.py"] == ("ok", None)
+    assert files["nul.py"] == ("skipped", "binary")
+    assert files["crlf.py"] == ("ok", None)
+    assert files["deep.py"][0] in ("ok", "syntax_error") and files["deep.json"][0] in (
+        "ok",
+        "syntax_error",
+    )
+    assert files["big.py"] == ("skipped", "too_large")
+    assert files["empty.py"] == ("ok", None)
+    for link in ("loop_a", "loop_b", "dangling.py"):
+        assert files[link] == ("skipped", "symlink"), link
+    assert files["caf\\xe9_name.py"] == ("ok", None)
+    assert rows(db, "SELECT name FROM symbols WHERE path = 'bom.py'") == [("with_bom",)]
+    assert rows(db, "SELECT name, start_line FROM symbols WHERE path = 'utf16.py'") == [("wide", 1)]
+    assert json.loads(report.read_text())["status"] == "completed"
+
+
+def test_vanished_and_unreadable_files_fail_with_read(tmp_path: Path) -> None:
+    missing = WorkItem("gone.py", str(tmp_path / "gone.py"), "python", 10, 0)
+    result = worker.extract_file(missing)
+    assert (result.status, result.error_category) == ("failed", "read")
+    assert result.error == "No such file or directory"
+    if os.geteuid() == 0:
+        pytest.skip("root reads files whatever their mode: permission denied cannot be staged")
+    locked = tmp_path / "locked.py"
+    locked.write_text("x = 1\n")
+    locked.chmod(0)
+    result = worker.extract_file(WorkItem("locked.py", str(locked), "python", 6, 0))
+    assert (result.status, result.error_category, result.error) == (
+        "failed",
+        "read",
+        "Permission denied",
+    )
+
+
+def fault_repo(root: Path, faults: Sequence[str]) -> Path:
+    files: dict[str, str | bytes] = {
+        f"ok/m{i}.py": f"def f{i}():\n    return {i}\n" for i in range(300)
+    }
+    for kind in faults:
+        files[f"bad/{kind}.py"] = f"# SNAKE-PIPE-FAULT:{kind}\ndef f():\n    pass\n"
+    return write_tree(root, files)
+
+
+def test_crashing_hanging_and_oom_killed_workers_are_isolated(tmp_path: Path) -> None:
+    repo = fault_repo(tmp_path / "repo", ["segv", "hang", "oom", "exit", "raise"])
+    report = tmp_path / "r.json"
+    result = run_cli("ingest", repo, "--quiet", "--batch-size", "50", "--report", report,
+                     env={**HOOK, "SNAKE_PIPE_PARSE_TIMEOUT_MS": "1500"}, timeout=240)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    db = repo / ".snake-pipe" / "records.sqlite"
+    bad = {
+        r[0]: r[1:]
+        for r in rows(
+            db, "SELECT path, status, error_category, error FROM files WHERE path LIKE 'bad/%'"
+        )
+    }
+    assert bad["bad/segv.py"][:2] == ("failed", "crash") and "SIGSEGV" in bad["bad/segv.py"][2]
+    assert bad["bad/oom.py"][:2] == ("failed", "crash") and "SIGKILL" in bad["bad/oom.py"][2]
+    assert bad["bad/exit.py"][:2] == ("failed", "crash") and "exit code 3" in bad["bad/exit.py"][2]
+    assert (
+        bad["bad/hang.py"][:2] == ("failed", "timeout")
+        and "parse_timeout_ms=1500" in bad["bad/hang.py"][2]
+    )
+    assert (
+        bad["bad/raise.py"][:2] == ("failed", "internal")
+        and "injected failure" in bad["bad/raise.py"][2]
+    )
+    assert rows(db, "SELECT count(*) FROM files WHERE path LIKE 'ok/%' AND status = 'ok'") == [
+        (300,)
+    ]
+    data = json.loads(report.read_text())
+    assert data["status"] == "completed" and data["progress"]["retried_batches"] >= 4
+    assert data["errors_by_category"] == {"crash": 3, "internal": 1, "timeout": 1}
+
+
+class FlakySink(Sink):
+    """Fails its first ``failures`` writes (a database that is restarting), then works."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures, self.writes = failures, 0
+        self.written: set[str] = set()
+
+    def write(self, results: Sequence[FileResult], deleted: Sequence[str] = ()) -> None:
+        self.writes += 1
+        if self.failures:
+            self.failures -= 1
+            raise TransientSinkError("flaky: connection refused")
+        self.written.update(r.path for r in results)
+
+
+def run_with_sink(repo: Path, sink: Sink, **options: object) -> Run:
+    config = resolve_config({"batch_size": 50, "initial_backoff_ms": 1, "max_backoff_ms": 5,
+                             "workers": 1, **options}, None, {})  # fmt: skip
+    run = Run(repo, config, executor="inline")
+    with run:
+        run.sinks.append(sink)
+        run.scan()
+        run.finish(run.outcome())
+    return run
+
+
+def test_sink_failures_are_retried_then_succeed(tmp_path: Path) -> None:
+    repo = fault_repo(tmp_path / "repo", [])
+    sink = FlakySink(failures=3)
+    run = run_with_sink(repo, sink)
+    assert len(sink.written) == 300 and run.stats.retried_batches == 3
+    assert run.outcome() == "completed"
+
+
+def test_sink_down_opens_the_circuit_breaker(tmp_path: Path) -> None:
+    repo = fault_repo(tmp_path / "repo", [])
+    with pytest.raises(SinkError, match="stopping: most of the last 10 batches failed"):
+        run_with_sink(repo, FlakySink(failures=10**6), max_retries=1)
+
+
+def test_on_batch_error_stop_and_continue(tmp_path: Path) -> None:
+    repo = fault_repo(tmp_path / "repo", [])
+    with pytest.raises(SinkError, match="on_batch_error = stop"):
+        run_with_sink(repo, FlakySink(failures=2), max_retries=1, on_batch_error="stop")
+    run = run_with_sink(repo, FlakySink(failures=2), max_retries=1, on_batch_error="continue",
+                        circuit_breaker_threshold=1.0)  # fmt: skip
+    assert run.outcome() == "partial" and run.stats.failed_batches == 1
+    # the failed batch was not checkpointed: the next run does it again
+    rerun = run_with_sink(repo, FlakySink(failures=0))
+    assert rerun.stats.processed == 50
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.binary(max_size=3000),
+    language=st.sampled_from(["python", "c", "javascript", "rust", "json", "bash"]),
+)
+def test_random_bytes_never_raise(tmp_path: Path, data: bytes, language: str) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    result = worker.extract_file(WorkItem("f", str(path), language, len(data), 0))
+    assert result.status in STATUSES
+    assert result.status != "failed" or result.error_category == "decode"
+    assert all(s.name for s in result.symbols)
+
+
+names = st.text(alphabet="abcxyz._-", min_size=1, max_size=6).filter(lambda n: n not in (".", ".."))
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tree=st.lists(st.lists(names, min_size=1, max_size=4), min_size=1, max_size=25))
+def test_random_trees_are_walked_completely(
+    tmp_path_factory: pytest.TempPathFactory, tree: list[list[str]]
+) -> None:
+    root = tmp_path_factory.mktemp("tree")
+    expected = set()
+    for parts in tree:
+        path = root.joinpath(*parts)
+        if (
+            any(p.is_file() for p in [root.joinpath(*parts[:i]) for i in range(1, len(parts))])
+            or path.is_dir()
+        ):
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+        expected.add("/".join(parts))
+    expected = {p for p in expected if not any(part == ".git" for part in p.split("/"))}
+    found = {
+        item.path for item in Walker(root, resolve_config({"no_ignore": True}, None, {})).walk()
+    }
+    assert found == expected
+
+
+def test_crashes_amid_many_batches_never_abort_the_run(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        f"ok/m{i}.py": f"def f{i}():\n    return {i}\n" for i in range(2500)
+    }
+    files |= {f"bad{k}.py": "# SNAKE-PIPE-FAULT:segv\n" for k in range(2)}
+    repo = write_tree(tmp_path / "repo", files)
+    report = tmp_path / "r.json"
+    result = run_cli(
+        "ingest", repo, "--quiet", "--batch-size", "50", "--report", report, env=HOOK, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(report.read_text())
+    assert data["progress"]["processed_files"] == 2502 and data["errors_by_category"] == {
+        "crash": 2
+    }
+
+
+def test_workers_that_cannot_start_fail_the_run_in_one_line(tmp_path: Path) -> None:
+    repo = fault_repo(tmp_path / "repo", [])
+    env = {"SNAKE_PIPE_TEST_WORKER_HOOK": "tests.no_such_module"}
+    result = run_cli("ingest", repo, "--quiet", env=env, timeout=120)
+    assert result.returncode == 1
+    assert "cannot start; check the installation" in result.stderr.splitlines()[-1]
+    assert "Traceback" not in result.stderr

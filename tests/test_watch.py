@@ -1,0 +1,395 @@
+"""Watch mode with a real watcher on real temporary repositories.
+
+Every wait polls for the expected state with a generous deadline (a loaded 2-core CI machine
+can be slow); no fixed sleep is an assertion.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from snake_pipe.config import resolve_config
+from snake_pipe.watch import Change, Watch, watch_changes
+from tests.conftest import JS_SAMPLE, PY_SAMPLE, rows, run_cli, write_tree
+
+DEADLINE_S = 30.0
+TABLES = {
+    "files": "SELECT path, language, size_bytes, mtime_ns, content_hash, line_count, status, "
+    "error_category, error, syntax_error_count, node_count FROM files",  # all but parse_ms
+    "symbols": "SELECT * FROM symbols",
+    "imports": "SELECT * FROM imports",
+    "parse_errors": "SELECT * FROM parse_errors",
+}
+
+
+def wait_for(check: Callable[[], object], what: str, timeout: float = DEADLINE_S) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def paths(db: Path) -> set[str]:
+    try:
+        return {str(r[0]) for r in rows(db, "SELECT path FROM files")}
+    except Exception:  # not created yet
+        return set()
+
+
+def symbols(db: Path, path: str) -> set[str]:
+    return {str(r[0]) for r in rows(db, "SELECT name FROM symbols WHERE path = ?", path)}
+
+
+def snapshot(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    return {name: sorted(rows(db, sql), key=repr) for name, sql in TABLES.items()}
+
+
+def fresh_ingest(repo: Path, store: Path) -> dict[str, list[tuple[object, ...]]]:
+    result = run_cli("ingest", repo, "--store", store, "--quiet", "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    return snapshot(store / "records.sqlite")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def watching(
+    repo: Path, *args: str | Path, log: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``snake-pipe watch`` in a subprocess, stopped with SIGTERM; it must exit 0."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKE_PIPE_")}
+    err = open(log or repo.parent / "watch.log", "ab")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snake_pipe", "watch", str(repo), "--workers", "1", *map(str, args)],
+        stdout=subprocess.DEVNULL, stderr=err, env=env,
+    )  # fmt: skip
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        finally:
+            err.close()
+        assert code == 0, (log or repo.parent / "watch.log").read_text()
+
+
+def inotify_watches(pid: int) -> int:
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                count += sum(line.startswith("inotify wd:") for line in f)
+        except OSError:
+            continue
+    return count
+
+
+def sample_repo(root: Path) -> Path:
+    files: dict[str, str | bytes] = {
+        ".gitignore": "node_modules/\n*.log\nbuild/\n",
+        "src/a.py": PY_SAMPLE,
+        "src/pkg/b.py": "def b():\n    return 1\n",
+        "src/pkg/deep/c.py": "class C:\n    pass\n",
+        "web/app.js": JS_SAMPLE,
+        "keep.log": "def log_line():\n    pass\n",
+        "node_modules/dep/index.js": JS_SAMPLE,
+        "build/out.py": "def built():\n    pass\n",
+    }
+    write_tree(root, files)
+    (root / ".git").mkdir()
+    return root
+
+
+def test_edits_reach_the_sinks_and_match_a_fresh_ingest(tmp_path: Path) -> None:
+    repo = sample_repo(tmp_path / "repo")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    with watching(repo, "--quiet"):
+        wait_for(lambda: {"src/a.py", "src/pkg/deep/c.py", "web/app.js"} <= paths(db), "catch-up")
+        assert not {"keep.log", "node_modules/dep/index.js", "build/out.py"} & paths(db)
+
+        (repo / "src" / "a.py").write_text("def edited():\n    pass\n")
+        wait_for(lambda: symbols(db, "src/a.py") == {"edited"}, "an edit")
+        (repo / "src" / "new.py").write_text("def created():\n    pass\n")
+        wait_for(lambda: symbols(db, "src/new.py") == {"created"}, "a new file")
+        (repo / "web" / "app.js").unlink()
+        wait_for(lambda: "web/app.js" not in paths(db), "a deletion")
+        (repo / "src" / "pkg" / "b.py").rename(repo / "src" / "pkg" / "renamed.py")
+        wait_for(lambda: "src/pkg/renamed.py" in paths(db) and "src/pkg/b.py" not in paths(db),
+                 "a rename")  # fmt: skip
+        (repo / "lib").mkdir()
+        (repo / "src" / "pkg").rename(repo / "lib" / "pkg")
+        moved = {"lib/pkg/renamed.py", "lib/pkg/deep/c.py"}
+        wait_for(lambda: moved <= paths(db) and not any(p.startswith("src/pkg/") for p in paths(db)),
+                 "a directory move")  # fmt: skip
+        (repo / "lib" / "pkg" / "deep" / "d.py").write_text("def in_moved_dir():\n    pass\n")
+        wait_for(lambda: "lib/pkg/deep/d.py" in paths(db), "a file in a moved directory")
+
+        (repo / ".gitignore").write_text("node_modules/\nlib/\n")  # *.log and build/ come in
+        wait_for(lambda: {"keep.log", "build/out.py"} <= paths(db)
+                 and not any(p.startswith("lib/") for p in paths(db)), ".gitignore edit")  # fmt: skip
+        (repo / "build" / "more.py").write_text("def more():\n    pass\n")
+        wait_for(lambda: "build/more.py" in paths(db), "a file in a newly included directory")
+
+        (repo / ".snake-pipe" / "junk.py").write_text("def junk():\n    pass\n")
+        (repo / ".git" / "junk.py").write_text("def junk():\n    pass\n")
+        (repo / "lib" / "ignored.py").write_text("def ignored():\n    pass\n")
+        (repo / "src" / "last.py").write_text("def last():\n    pass\n")
+        wait_for(lambda: "src/last.py" in paths(db), "a sentinel edit")
+        assert not {".snake-pipe/junk.py", ".git/junk.py", "lib/ignored.py"} & paths(db)
+    assert snapshot(db) == fresh_ingest(repo, tmp_path / "fresh")
+
+
+def test_stop_then_restart_catches_up_with_changes_made_while_stopped(tmp_path: Path) -> None:
+    repo = sample_repo(tmp_path / "repo")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    report = tmp_path / "report.json"
+    with watching(repo, "--quiet", "--report", report):
+        wait_for(lambda: "src/a.py" in paths(db), "catch-up")
+        (repo / "src" / "a.py").write_text("def before_stop():\n    pass\n")
+        wait_for(lambda: symbols(db, "src/a.py") == {"before_stop"}, "an edit")
+    assert json.loads(report.read_text())["status"] == "completed"
+
+    (repo / "src" / "a.py").write_text("def while_stopped():\n    pass\n")
+    (repo / "web" / "app.js").unlink()
+    (repo / "src" / "offline.py").write_text("def offline():\n    pass\n")
+    with watching(repo, "--quiet"):
+        wait_for(lambda: symbols(db, "src/a.py") == {"while_stopped"}
+                 and "src/offline.py" in paths(db) and "web/app.js" not in paths(db),
+                 "catch-up after a restart")  # fmt: skip
+    assert snapshot(db) == fresh_ingest(repo, tmp_path / "fresh")
+
+
+def test_git_operation_is_held_then_lands_as_full_batches(tmp_path: Path) -> None:
+    repo = sample_repo(tmp_path / "repo")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    report = tmp_path / "report.json"
+    with watching(repo, "--quiet", "--batch-size", "100", "--report", report):
+        wait_for(lambda: "src/a.py" in paths(db), "catch-up")
+        before = len(paths(db))
+        lock = repo / ".git" / "index.lock"
+        lock.write_text("")
+        for i in range(400):
+            (repo / "gen" / f"d{i % 8}").mkdir(parents=True, exist_ok=True)
+            (repo / "gen" / f"d{i % 8}" / f"m{i}.py").write_text(f"def f{i}():\n    pass\n")
+        (repo / "src" / "a.py").write_text("def during_checkout():\n    pass\n")
+        time.sleep(1.0)  # git still "works": nothing may land yet (slowness cannot fail this)
+        assert len(paths(db)) == before
+        lock.unlink()
+        wait_for(lambda: len(paths(db)) == before + 400, "the held burst")
+        wait_for(lambda: symbols(db, "src/a.py") == {"during_checkout"}, "the held edit")
+    progress = json.loads(report.read_text())["progress"]
+    catch_up_batches = 1  # the sample repo fits one batch
+    assert progress["total_batches"] - catch_up_batches <= 6, progress  # 401 files, 100 a batch
+
+
+def test_watches_only_non_ignored_directories(tmp_path: Path) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("inotify is Linux only")
+    repo = sample_repo(tmp_path / "repo")
+    for i in range(300):  # an ignored tree far bigger than the rest
+        (repo / "node_modules" / f"pkg{i}" / "lib").mkdir(parents=True)
+    db = repo / ".snake-pipe" / "records.sqlite"
+    # root, src, src/pkg, src/pkg/deep, web: not .git, the store, node_modules/ or build/
+    expected = 5
+    with watching(repo, "--quiet") as proc:
+        wait_for(lambda: "src/a.py" in paths(db), "catch-up")
+        assert inotify_watches(proc.pid) == expected
+        (repo / "src" / "fresh").mkdir()
+        (repo / "node_modules" / "another").mkdir()
+        wait_for(lambda: inotify_watches(proc.pid) == expected + 1, "a watch on a new directory")
+        (repo / "src" / "fresh" / "x.py").write_text("def x():\n    pass\n")
+        wait_for(lambda: "src/fresh/x.py" in paths(db), "a file in the new directory")
+        assert inotify_watches(proc.pid) == expected + 1
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+    except OSError:
+        return 0, ""
+
+
+def test_health_and_metrics_endpoints(tmp_path: Path) -> None:
+    pytest.importorskip("prometheus_client")
+    repo = sample_repo(tmp_path / "repo")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with watching(repo, "--quiet", "--metrics-port", str(port)):
+        wait_for(lambda: _get(base + "/healthz")[0] == 200, "/healthz 200")
+        wait_for(lambda: "src/a.py" in paths(db), "catch-up")
+        (repo / "src" / "a.py").write_text("def metered():\n    pass\n")
+        wait_for(lambda: symbols(db, "src/a.py") == {"metered"}, "an edit")
+
+        def latency_seen() -> bool:
+            text = _get(base + "/metrics")[1]
+            return "snake_pipe_event_to_commit_seconds_count 1.0" in text
+
+        wait_for(latency_seen, "an end-to-end latency sample")
+        text = _get(base + "/metrics")[1]
+        for name in ('snake_pipe_files_processed_total{status="ok"}', "snake_pipe_queue_depth",
+                     "snake_pipe_batch_duration_seconds_bucket", "snake_pipe_rss_bytes"):  # fmt: skip
+            assert name in text
+        assert _get(base + "/nothing")[0] == 404
+
+
+def test_health_is_503_when_a_check_fails() -> None:
+    pytest.importorskip("prometheus_client")
+    from snake_pipe.metrics import Metrics, serve
+
+    alive = [True]
+    with serve("127.0.0.1", 0, Metrics(lambda: 0), lambda: alive[0]) as (host, port):
+        assert _get(f"http://{host}:{port}/healthz")[0] == 200
+        alive[0] = False
+        assert _get(f"http://{host}:{port}/healthz")[0] == 503
+
+
+@contextmanager
+def watch_in_thread(watch: Watch) -> Iterator[list[Change]]:
+    """Run ``watch.changes()`` in a thread, collecting what it yields."""
+    seen: list[Change] = []
+    errors: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            seen.extend(watch.changes())
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    with watch:
+        thread.start()
+        try:
+            yield seen
+        finally:
+            watch.stop()
+            thread.join(60)
+    assert not errors, errors
+
+
+def test_config_edits_apply_while_running_and_bad_ones_are_ignored(tmp_path: Path) -> None:
+    repo = sample_repo(tmp_path / "repo")
+    config_file = tmp_path / "snake.toml"
+    config_file.write_text("workers = 1\nbatch_size = 100\n")
+    logged: list[str] = []
+    load = lambda: resolve_config(None, config_file, env={})  # noqa: E731
+    watch = Watch(repo, load(), executor="inline", log=logged.append, reload=load,
+                  config_path=config_file)  # fmt: skip
+    with watch_in_thread(watch) as seen:
+        wait_for(lambda: any(c.path == "src/a.py" for c in seen), "catch-up")
+        config_file.write_text("workers = 2\nbatch_size = 200\nmax_file_bytes = 50\n")
+        wait_for(lambda: any("config reloaded" in line for line in logged), "a reload")
+        engine = watch.run.engine
+        assert engine.max_in_flight == 4 and engine.sizer.current == 200
+        # max_file_bytes changes records: everything is extracted again with the new limit
+        wait_for(lambda: any(c.path == "src/a.py" and c.status == "skipped" for c in seen),
+                 "the new limit")  # fmt: skip
+
+        config_file.write_text("workers = [not toml\n")
+        wait_for(lambda: any("not applied" in line for line in logged), "a bad edit logged")
+        bad = [line for line in logged if "not applied" in line]
+        assert len(bad) == 1 and "\n" not in bad[0]
+        assert watch.run.config.workers == 2
+        (repo / "src" / "after.py").write_text("x = 1\n")
+        wait_for(lambda: any(c.path == "src/after.py" for c in seen), "work after a bad edit")
+
+
+def test_watch_changes_yields_committed_changes_and_stops_cleanly(tmp_path: Path) -> None:
+    repo = sample_repo(tmp_path / "repo")
+    config = resolve_config({"workers": 1}, env={})
+    stop = threading.Event()
+    seen: list[Change] = []
+
+    def consume() -> None:
+        seen.extend(watch_changes(repo, config, stop_event=stop, executor="inline", log=print))
+
+    thread = threading.Thread(target=consume, daemon=True)
+    thread.start()
+    wait_for(lambda: Change("src/a.py", "upsert", "ok") in seen, "the catch-up's changes")
+    (repo / "web" / "app.js").unlink()
+    wait_for(lambda: Change("web/app.js", "delete") in seen, "a deletion event")
+    stop.set()
+    thread.join(60)
+    assert not thread.is_alive()
+    db = repo / ".snake-pipe" / "records.sqlite"
+    assert rows(db, "SELECT value FROM meta WHERE key = 'completed_run_id'")
+
+
+def test_polling_is_announced_once_and_works(tmp_path: Path) -> None:
+    repo = sample_repo(tmp_path / "repo")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    log = tmp_path / "poll.log"
+    with watching(repo, "--poll", log=log):
+        wait_for(lambda: "src/a.py" in paths(db), "catch-up")
+        (repo / "src" / "a.py").write_text("def polled():\n    pass\n")
+        wait_for(lambda: symbols(db, "src/a.py") == {"polled"}, "an edit seen by polling")
+    assert log.read_text().count("watching by polling") == 1
+
+
+def test_changes_during_the_catch_up_are_not_missed(tmp_path: Path) -> None:
+    repo = write_tree(tmp_path / "repo", {f"pkg{i % 30}/m{i}.py": f"def f{i}():\n    pass\n"
+                                          for i in range(1500)})  # fmt: skip
+    db = repo / ".snake-pipe" / "records.sqlite"
+    config = resolve_config({"workers": 1, "batch_size": 50}, env={})
+    watch = Watch(repo, config, executor="inline", log=lambda _: None)
+    seen: list[Change] = []
+    with watch:  # the watches are set and the catch-up walk has started: edit under it
+        (repo / "pkg0" / "m0.py").write_text("def edited_during_scan():\n    pass\n")
+        (repo / "pkg1" / "m1.py").unlink()
+        (repo / "pkg2" / "new.py").write_text("def new_during_scan():\n    pass\n")
+        thread = threading.Thread(target=lambda: seen.extend(watch.changes()), daemon=True)
+        thread.start()
+        wait_for(lambda: symbols(db, "pkg0/m0.py") == {"edited_during_scan"}
+                 and "pkg2/new.py" in paths(db) and "pkg1/m1.py" not in paths(db)
+                 and len(paths(db)) == 1500, "the catch-up and the edits made during it")  # fmt: skip
+        watch.stop()
+        thread.join(60)
+    assert snapshot(db) == fresh_ingest(repo, tmp_path / "fresh")
+
+
+def test_watch_limit_falls_back_to_polling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from snake_pipe import watcher
+
+    def refuse(self: watcher.Inotify, rel_dir: str) -> bool:
+        raise watcher.WatchLimitError(28, "inotify watch limit reached")
+
+    monkeypatch.setattr(watcher.Inotify, "add", refuse)  # the OS boundary: no watch to be had
+    repo = sample_repo(tmp_path / "repo")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    logged: list[str] = []
+    config = resolve_config({"workers": 1}, env={})
+    watch = Watch(repo, config, executor="inline", log=logged.append)
+    with watch_in_thread(watch):
+        wait_for(lambda: "src/a.py" in paths(db), "catch-up")
+        assert watch.watcher.polling
+        (repo / "src" / "a.py").write_text("def polled():\n    pass\n")
+        wait_for(lambda: symbols(db, "src/a.py") == {"polled"}, "an edit seen by polling")
+    assert sum("watching by polling" in line for line in logged) == 1
