@@ -11,7 +11,7 @@ every other item still gets its result.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import IO, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -32,7 +32,7 @@ from snake_pipe.events import (
     ProgressUpdated,
     emit,
 )  # fmt: skip
-from snake_pipe.monitor import tree_rss_bytes
+from snake_pipe.monitor import MemorySampler
 from snake_pipe.report import utc_now
 from snake_pipe.retry import Backoff
 
@@ -470,18 +470,27 @@ class EngineReport(BaseModel):
 
 
 class _CheckpointFile:
-    """Checkpoints of a generic run in one JSON file, replaced atomically at each commit."""
+    """Checkpoints of a generic run, one JSON line each, appended: a checkpoint costs one small
+    write however long the run. A line torn by a crash is ignored (its batch is redone)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.entries: list[CheckpointEntry] = []
-        if path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                self.entries = [CheckpointEntry(**c) for c in data["checkpoints"]]
-            except (ValueError, KeyError, TypeError) as exc:
-                raise StoreError(f"checkpoint file {path} is damaged ({exc}): delete it to "
-                                 "start over") from None  # fmt: skip
+        self._file: IO[str] | None = None
+        if not path.exists():
+            return
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+            for number, line in enumerate(lines, 1):
+                try:
+                    self.entries.append(CheckpointEntry.model_validate_json(line))
+                except ValueError:
+                    if number < len(lines) or not self.entries:  # only a last line may be torn
+                        raise
+        except (OSError, ValueError) as exc:
+            reason = str(exc).splitlines()[0]
+            raise StoreError(f"checkpoint file {path} is damaged ({reason}): delete it to "
+                             "start over") from None  # fmt: skip
 
     def offset(self, resume_from: str | int | None, fixed_size: int | None) -> tuple[int, int]:
         """Items and batches already done for ``resume_from``: "latest", a checkpoint id or a
@@ -502,10 +511,17 @@ class _CheckpointFile:
 
     def add(self, entry: CheckpointEntry) -> None:
         self.entries.append(entry)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps({"checkpoints": [e.model_dump() for e in self.entries]}),
-                       encoding="utf-8")  # fmt: skip
-        tmp.replace(self.path)
+        if self._file is None:
+            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed by close)
+            if self._file.tell() and not self.path.read_bytes().endswith(b"\n"):
+                self._file.write("\n")  # after a torn line
+        self._file.write(entry.model_dump_json() + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 def _execute(
@@ -537,8 +553,8 @@ def _execute(
     checkpoints: list[CheckpointEntry] = []
     totals = {"ok": 0, "failed": 0}
     status: Literal["completed", "partial", "failed", "interrupted"] = "completed"
-    peak = 0.0
     since_checkpoint = 0
+    calm = 0.0  # no memory action before this (monotonic time)
 
     def take(n: int) -> list[Any]:
         batch = list(islice(iterator, n))
@@ -546,7 +562,8 @@ def _execute(
             sizes[engine._numbers + 1] = len(batch)
         return batch
 
-    with engine:
+    closing = contextlib.closing(store) if store is not None else contextlib.nullcontext()
+    with engine, MemorySampler() as memory, closing:
         for outcome in engine.run(take):
             entry = _entry(outcome, on_result, on_error, totals)
             entries.append(entry)
@@ -586,11 +603,11 @@ def _execute(
             elapsed = max(time.monotonic() - started, 1e-9)
             emit(handlers, ProgressUpdated(totals["ok"] + totals["failed"], len(entries),
                                            (totals["ok"] + totals["failed"]) / elapsed))  # fmt: skip
-            rss = tree_rss_bytes() / (1 << 20)
-            peak = max(peak, rss)
-            if memory_limit_mb and rss > memory_limit_mb:
+            if memory_limit_mb and memory.last_mb > memory_limit_mb and time.monotonic() > calm:
                 engine.sizer.shrink()
                 engine.recycle()
+                calm = time.monotonic() + 2.0  # let fresh workers show their memory
+    peak = memory.peak_mb
     elapsed = max(time.monotonic() - started, 1e-9)
     processed = totals["ok"] + totals["failed"]
     return EngineReport(

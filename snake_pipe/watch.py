@@ -428,6 +428,8 @@ class Watch:
             t for t in planner.touched if _same_stat(f"{root}/{t[0]}", t[1].size, t[1].mtime_ns)
         ]
         run.remove(deleted, touched)
+        for sink in run.sinks:
+            sink.scan_finished()
         run.checkpointer.finish("running", touched, deleted, stats)
         self._changes.extend(Change(path, "delete") for path in deleted)
         self.beat.message(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from snake_pipe.parse.ast import decode_tree
@@ -164,3 +165,28 @@ def test_events_file(tmp_path: Path) -> None:
     assert {"BatchExecuted", "CheckpointCreated", "ProgressUpdated"} <= names
     executed = [line for line in lines if line["event"] == "BatchExecuted"]
     assert sum(line["records"] for line in executed) == 8
+
+
+def test_sqlite_first_load_builds_indexes_and_upserts_repeats(tmp_path: Path) -> None:
+    """A fresh database loads without indexes; a path written again in the same session
+    (a watch edit) still replaces its rows, and the indexes exist once the sink closes."""
+    from snake_pipe.records import FileResult, Symbol
+    from snake_pipe.sinks.sqlite import INDEXES, SQLiteSink
+
+    def result(path: str, name: str) -> FileResult:
+        return FileResult(path, "python", 1, 1, symbols=[Symbol(name, "function", 1, 2, None)])
+
+    db = tmp_path / "records.sqlite"
+    with SQLiteSink(db) as sink:
+        sink.write([result("a.py", "f"), result("b.py", "g")])
+        assert not sink.conn.execute("SELECT name FROM sqlite_master WHERE type='index' "
+                                     "AND name NOT LIKE 'sqlite_%'").fetchall()  # fmt: skip
+        sink.write([result("a.py", "h")])
+        sink.write([result("c.py", "k")], deleted=["b.py"])
+    with sqlite3.connect(db) as conn:
+        assert sorted(conn.execute("SELECT path, name FROM symbols")) == [
+            ("a.py", "h"),
+            ("c.py", "k"),
+        ]
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert set(INDEXES) <= indexes

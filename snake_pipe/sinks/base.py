@@ -35,6 +35,9 @@ class Sink(ABC):
     def end_run(self, run_id: str) -> None:
         """A run finished writing everything it had."""
 
+    def scan_finished(self) -> None:
+        """A full walk is written (a watch goes on): finish deferred work such as indexes."""
+
     def last_run_id(self) -> str | None:
         """The run that last wrote into this sink, if the sink can tell."""
         return None
