@@ -1228,7 +1228,9 @@ def test_a_query_that_does_not_compile_is_an_error() -> None:
 def test_query_files_ship_with_the_package() -> None:
     files = resources.files("snake_pipe.parse").joinpath("queries")
     shipped = {p.name for p in files.iterdir() if p.name.endswith(".scm")}
-    assert {f"{lang}.scm" for lang in LANGUAGES} <= shipped
+    wanted = {tags.QUERY_ALIASES.get(lang, lang) for lang in LANGUAGES}
+    assert {f"{lang}.scm" for lang in wanted} <= shipped
+    assert set(LANGUAGES) <= tags.query_languages()
 
 
 def test_empty_and_broken_files_yield_no_garbage(tmp_path: Path) -> None:

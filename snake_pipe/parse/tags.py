@@ -31,19 +31,23 @@ CLASS_LIKE = frozenset(
     {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
 )
 _QUOTES = "\"'`<>"
+# Grammars that are supersets of another's, sharing its query file.
+QUERY_ALIASES = {"tsx": "typescript"}
 
 
 @cache
 def query_languages() -> frozenset[str]:
     """Languages that have a tags query file."""
     files = resources.files("snake_pipe.parse").joinpath("queries")
-    return frozenset(p.name[:-4] for p in files.iterdir() if p.name.endswith(".scm"))
+    found = {p.name[:-4] for p in files.iterdir() if p.name.endswith(".scm")}
+    return frozenset(found | {alias for alias, base in QUERY_ALIASES.items() if base in found})
 
 
 def query_source(language: str) -> str | None:
     if language not in query_languages():
         return None
-    path = resources.files("snake_pipe.parse").joinpath("queries", f"{language}.scm")
+    name = QUERY_ALIASES.get(language, language)
+    path = resources.files("snake_pipe.parse").joinpath("queries", f"{name}.scm")
     return path.read_text(encoding="utf-8")
 
 
