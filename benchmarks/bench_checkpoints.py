@@ -259,17 +259,25 @@ class StoreProbe:
         self.env = env
         return True
 
+    def _begin(self) -> lmdb.Transaction:
+        """A read transaction; the run grows the map as it writes, so adopt its new size."""
+        try:
+            return self.env.begin()
+        except lmdb.MapResizedError:
+            self.env.set_mapsize(0)
+            return self.env.begin()
+
     def count(self) -> int | None:
         """Checkpointed files, or None while the store is not there yet."""
         if not self._open():
             return None
-        with self.env.begin() as txn:
+        with self._begin() as txn:
             return int(txn.stat(self.dbs[b"files"])["entries"])
 
     def checkpoints(self) -> list[dict[str, Any]]:
         if not self._open():
             return []
-        with self.env.begin() as txn:
+        with self._begin() as txn:
             return [json.loads(bytes(v)) for _, v in txn.cursor(db=self.dbs[b"checkpoints"])]
 
     def close(self) -> None:

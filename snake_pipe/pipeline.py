@@ -421,10 +421,13 @@ class Run:
         discovery.join()
         self.stats.discovered = discovery.found
         deleted = self.planner.deleted()
-        self.stats.deleted = len(deleted) + remove_stale(
-            self.sinks, self.planner.seen, set(deleted)
-        )
         self.remove(deleted, self.planner.touched)
+        # Every file found is now in every sink, unless a batch could not be written: then a
+        # sink holding exactly as many files holds no stale ones, and need not list them.
+        complete = None if self.stats.failed_batches else len(self.planner.seen)
+        self.stats.deleted = len(deleted) + remove_stale(
+            self.sinks, self.planner.seen, set(deleted), complete
+        )
         self.run["total_files"] = discovery.found
         self.checkpointer.finish("running", self.planner.touched, deleted, self.stats)
         return True
@@ -516,11 +519,16 @@ def in_step(
     return True
 
 
-def remove_stale(sinks: list[Sink], seen: set[str], already: set[str]) -> int:
+def remove_stale(
+    sinks: list[Sink], seen: set[str], already: set[str], complete: int | None = None
+) -> int:
     """Remove rows a sink holds for files neither found nor known to the checkpoint store
-    (left by a run before --restart, say); returns how many paths went."""
+    (left by a run before --restart, say); returns how many paths went. ``complete``: the
+    sinks hold every path of ``seen``, which is that many paths."""
     removed = 0
     for sink in sinks:
+        if complete is not None and sink.file_count() == complete:
+            continue
         paths = sink.paths()
         if paths is not None:
             stale = sorted(paths - seen - already)

@@ -46,6 +46,10 @@ class Sink(ABC):
         """Every path the sink holds rows for, if it can tell (stale rows are removed)."""
         return None
 
+    def file_count(self) -> int | None:
+        """How many paths the sink holds, if it can tell cheaply (spares reading ``paths``)."""
+        return None
+
     def close(self) -> None:
         """Release connections and files; safe to call twice."""
 

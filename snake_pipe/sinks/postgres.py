@@ -233,6 +233,13 @@ class PostgresSink(Sink):
             row[0] for row in conn.execute("SELECT path FROM files")
         })  # fmt: skip
 
+    def file_count(self) -> int:
+        def count(conn: psycopg.Connection[tuple[Any, ...]]) -> int:
+            row = conn.execute("SELECT count(*) FROM files").fetchone()
+            return int(row[0]) if row else 0
+
+        return self._retry("counting files", count)
+
     def close(self) -> None:
         if self.pool is not None:
             self.pool.close()

@@ -180,6 +180,9 @@ class SQLiteSink(Sink):
     def paths(self) -> set[str]:
         return {row[0] for row in self.conn.execute("SELECT path FROM files")}
 
+    def file_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM files").fetchone()[0])
+
     def close(self) -> None:
         if self.conn is not None:
             with contextlib.suppress(SinkError):  # else created when the database is next opened
