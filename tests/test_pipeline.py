@@ -190,3 +190,31 @@ def test_sqlite_first_load_builds_indexes_and_upserts_repeats(tmp_path: Path) ->
         ]
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert set(INDEXES) <= indexes
+
+
+def test_sqlite_bulk_load_cut_off_goes_on_without_indexes(tmp_path: Path) -> None:
+    """A database killed mid-load (rows, no indexes) is not indexed on open: the load goes on
+    and its rows stay exact."""
+    from snake_pipe.records import FileResult, Symbol
+    from snake_pipe.sinks.sqlite import INDEXES, SQLiteSink
+
+    def result(path: str, name: str) -> FileResult:
+        return FileResult(path, "python", 1, 1, symbols=[Symbol(name, "function", 1, 2, None)])
+
+    db = tmp_path / "records.sqlite"
+    sink = SQLiteSink(db)
+    sink.write([result("a.py", "f")])
+    sink.conn.close()  # as a kill would leave it: no indexes yet
+    with SQLiteSink(db) as sink:
+        assert sink._bulk == {"a.py"}
+        sink.write([result("b.py", "g")])
+        assert sink._bulk is not None  # a new path: still loading
+        sink.write([result("a.py", "h")])  # a path it holds: indexes first, then an upsert
+        assert sink._bulk is None
+    with sqlite3.connect(db) as conn:
+        assert sorted(conn.execute("SELECT path, name FROM symbols")) == [
+            ("a.py", "h"),
+            ("b.py", "g"),
+        ]
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert set(INDEXES) <= indexes

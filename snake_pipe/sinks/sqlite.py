@@ -58,8 +58,10 @@ INDEXES = {
 class SQLiteSink(Sink):
     """Upserts by path: a file's old child rows are deleted in the batch that rewrites it.
 
-    Into an empty database it bulk-loads: no deletes (no row can exist yet) and no secondary
-    indexes until ``end_run`` or ``close``. A path written twice ends the bulk load first."""
+    Into an empty database it bulk-loads: no secondary indexes until the walk ends
+    (``scan_finished``, ``end_run`` or ``close``), and no deletes, since no row can exist yet.
+    A load cut off by a kill goes on the same way when the database is opened again. Writing a
+    path the database already holds, or deleting one, ends the bulk load first."""
 
     tracks_runs = True
 
@@ -78,13 +80,16 @@ class SQLiteSink(Sink):
             self.conn.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
+            indexes = {row[0] for row in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index'")}  # fmt: skip
             empty = self.conn.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
-            self._bulk: set[str] | None = set() if empty else None  # paths written so far
-            if empty:
+            # Paths written so far while bulk-loading, None when not: a fresh database, or
+            # one whose bulk load was cut off (killed), loads on without indexes.
+            self._bulk: set[str] | None = None
+            if empty or not set(INDEXES) <= indexes:
+                self._bulk = {row[0] for row in self.conn.execute("SELECT path FROM files")}
                 for name in INDEXES:
                     self.conn.execute(f"DROP INDEX IF EXISTS {name}")
-            else:
-                self._create_indexes()
         except (sqlite3.Error, OSError) as exc:
             raise SinkError(f"sqlite:{self.path}: cannot open the database ({exc})") from exc
 
