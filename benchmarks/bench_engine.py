@@ -50,7 +50,6 @@ wall, and the cost of checkpoints. The targets are reported, not asserted: the e
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import os
@@ -60,7 +59,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -68,6 +66,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from bench_ingest import TreeSampler, busy_cpu_seconds, kill_tree, on_sigterm, wait_until_quiet
 
 import snake_pipe
 from snake_pipe import BatchEngine
@@ -187,86 +186,6 @@ def check_resume(path: Path, n: int, batch_size: int) -> dict[str, Any]:
             "checkpoints_in_file": count_checkpoints(path),
             "resume_skipped": resumed.resumed_from_item,
             "resume_processed": resumed.items_processed}  # fmt: skip
-
-
-# ---------------------------------------------------------------- measuring a process tree
-
-
-class TreeSampler:
-    """Peak summed RSS and CPU times of a process and its descendants, sampled in a thread."""
-
-    def __init__(self, pid: int, interval: float) -> None:
-        self.root = psutil.Process(pid)
-        self.interval = interval
-        self.peak_rss = 0
-        self.cpu: dict[int, float] = {}
-        self._procs: dict[int, psutil.Process] = {pid: self.root}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def sample(self) -> None:
-        try:
-            children = self.root.children(recursive=True)
-        except psutil.Error:
-            children = []
-        rss = 0
-        for proc in [self.root, *children]:
-            proc = self._procs.setdefault(proc.pid, proc)
-            try:
-                with proc.oneshot():
-                    rss += proc.memory_info().rss
-                    times = proc.cpu_times()
-                self.cpu[proc.pid] = max(self.cpu.get(proc.pid, 0.0), times.user + times.system)
-            except psutil.Error:
-                continue
-        self.peak_rss = max(self.peak_rss, rss)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.sample()
-
-    def __enter__(self) -> TreeSampler:
-        self.sample()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def kill_tree(pid: int) -> None:
-    try:
-        root = psutil.Process(pid)
-        procs = [*root.children(recursive=True), root]
-    except psutil.Error:
-        return
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-    psutil.wait_procs(procs, timeout=5)
-
-
-def on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds: the child is killed, the temporary files removed
-
-
-def busy_cpu_seconds() -> float:
-    t = psutil.cpu_times()
-    return float(t.user + t.nice + t.system + getattr(t, "irq", 0) + getattr(t, "softirq", 0))
-
-
-def wait_until_quiet(max_wait: float, threshold: float = 0.3, window: float = 2.0) -> float:
-    """Wait (at most ``max_wait`` s) until the rest of the machine uses under ``threshold``
-    cores; returns the load last seen, in cores."""
-    me = psutil.Process()
-    deadline = time.monotonic() + max_wait
-    while True:
-        busy0, mine0 = busy_cpu_seconds(), sum(me.cpu_times()[:2])
-        time.sleep(window)
-        other = (busy_cpu_seconds() - busy0 - (sum(me.cpu_times()[:2]) - mine0)) / window
-        if other < threshold or time.monotonic() >= deadline:
-            return max(0.0, float(other))
 
 
 @dataclass

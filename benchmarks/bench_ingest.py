@@ -151,6 +151,13 @@ class TreeSampler:
         self._stop.set()
         self._thread.join()
 
+    def __enter__(self) -> TreeSampler:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
 
 def kill_tree(pid: int) -> None:
     try:
