@@ -607,14 +607,13 @@ def _execute(
                 engine.sizer.shrink()
                 engine.recycle()
                 calm = time.monotonic() + 2.0  # let fresh workers show their memory
-    peak = memory.peak_mb
     elapsed = max(time.monotonic() - started, 1e-9)
     processed = totals["ok"] + totals["failed"]
     return EngineReport(
         status=status, items_processed=processed, items_succeeded=totals["ok"],
         items_failed=totals["failed"], resumed_from_item=offset,
         duration_seconds=round(elapsed, 3), items_per_second=round(processed / elapsed, 1),
-        peak_memory_mb=round(peak, 1), batches=entries, checkpoints=checkpoints,
+        peak_memory_mb=round(memory.peak_mb, 1), batches=entries, checkpoints=checkpoints,
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from snake_pipe.parse.ast import decode_tree
+from snake_pipe.records import FileResult, Symbol
 from tests.conftest import JS_SAMPLE, PY_SAMPLE, rows, run_cli, write_tree
 
 REPORT_KEYS = {
@@ -167,22 +168,22 @@ def test_events_file(tmp_path: Path) -> None:
     assert sum(line["records"] for line in executed) == 8
 
 
+def one_symbol(path: str, name: str) -> FileResult:
+    return FileResult(path, "python", 1, 1, symbols=[Symbol(name, "function", 1, 2, None)])
+
+
 def test_sqlite_first_load_builds_indexes_and_upserts_repeats(tmp_path: Path) -> None:
     """A fresh database loads without indexes; a path written again in the same session
     (a watch edit) still replaces its rows, and the indexes exist once the sink closes."""
-    from snake_pipe.records import FileResult, Symbol
     from snake_pipe.sinks.sqlite import INDEXES, SQLiteSink
-
-    def result(path: str, name: str) -> FileResult:
-        return FileResult(path, "python", 1, 1, symbols=[Symbol(name, "function", 1, 2, None)])
 
     db = tmp_path / "records.sqlite"
     with SQLiteSink(db) as sink:
-        sink.write([result("a.py", "f"), result("b.py", "g")])
+        sink.write([one_symbol("a.py", "f"), one_symbol("b.py", "g")])
         assert not sink.conn.execute("SELECT name FROM sqlite_master WHERE type='index' "
                                      "AND name NOT LIKE 'sqlite_%'").fetchall()  # fmt: skip
-        sink.write([result("a.py", "h")])
-        sink.write([result("c.py", "k")], deleted=["b.py"])
+        sink.write([one_symbol("a.py", "h")])
+        sink.write([one_symbol("c.py", "k")], deleted=["b.py"])
     with sqlite3.connect(db) as conn:
         assert sorted(conn.execute("SELECT path, name FROM symbols")) == [
             ("a.py", "h"),
@@ -195,21 +196,17 @@ def test_sqlite_first_load_builds_indexes_and_upserts_repeats(tmp_path: Path) ->
 def test_sqlite_bulk_load_cut_off_goes_on_without_indexes(tmp_path: Path) -> None:
     """A database killed mid-load (rows, no indexes) is not indexed on open: the load goes on
     and its rows stay exact."""
-    from snake_pipe.records import FileResult, Symbol
     from snake_pipe.sinks.sqlite import INDEXES, SQLiteSink
-
-    def result(path: str, name: str) -> FileResult:
-        return FileResult(path, "python", 1, 1, symbols=[Symbol(name, "function", 1, 2, None)])
 
     db = tmp_path / "records.sqlite"
     sink = SQLiteSink(db)
-    sink.write([result("a.py", "f")])
+    sink.write([one_symbol("a.py", "f")])
     sink.conn.close()  # as a kill would leave it: no indexes yet
     with SQLiteSink(db) as sink:
         assert sink._bulk == {"a.py"}
-        sink.write([result("b.py", "g")])
+        sink.write([one_symbol("b.py", "g")])
         assert sink._bulk is not None  # a new path: still loading
-        sink.write([result("a.py", "h")])  # a path it holds: indexes first, then an upsert
+        sink.write([one_symbol("a.py", "h")])  # a path it holds: indexes first, then an upsert
         assert sink._bulk is None
     with sqlite3.connect(db) as conn:
         assert sorted(conn.execute("SELECT path, name FROM symbols")) == [

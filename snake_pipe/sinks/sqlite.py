@@ -113,8 +113,8 @@ class SQLiteSink(Sink):
         try:
             bulk = self._bulk
             if bulk is not None and (deleted or any(r.path in bulk for r in results)):
-                self._create_indexes()
-                self._bulk = bulk = None
+                self._end_bulk()
+                bulk = None
             cur = self.conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
             if bulk is None:
