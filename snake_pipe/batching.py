@@ -12,6 +12,7 @@ every other item still gets its result.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
@@ -351,6 +352,11 @@ class BatchEngine(Generic[T, R]):
         return BatchOutcome(job.number, job.items, results, None, seconds, wall, job.attempts)
 
     def _death(self, exc: BaseException) -> WorkerDied:
+        # The pool fails the futures before it reaps its processes; reading exit codes while
+        # its thread does can lose them (CPython's forkserver Popen then says 255), so wait.
+        manager = getattr(self._executor, "_executor_manager_thread", None)
+        if manager is not None and manager is not threading.current_thread():
+            manager.join(timeout=10)
         codes = tuple(p.exitcode for p in _processes(self._executor) if p.exitcode is not None)
         timed_out = self.timeout_exit_code is not None and self.timeout_exit_code in codes
         what = "timed out" if timed_out else f"died (exit codes {list(codes)})"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat as stat_mod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,9 @@ from snake_pipe import languages
 from snake_pipe.config import Config
 from snake_pipe.ignore import Decision, RuleFile, Rules
 from snake_pipe.records import FileResult, WorkItem
+
+# (path, size, mtime_ns, language) -> True when the file needs no work: it is counted, not yielded
+Skip = Callable[[str, int, int, str | None], bool]
 
 
 def record_path(rel: str) -> str:
@@ -48,11 +51,15 @@ class Walker:
                 never = (store.relative_to(self.root).as_posix(),)
         self.rules = Rules(self.root, self.config, never)
         self._seen_dirs: set[tuple[int, int]] = set()
+        self._skip: Skip | None = None
+        self.skipped = 0
 
-    def walk(self) -> Iterator[WorkItem | FileResult]:
+    def walk(self, skip: Skip | None = None) -> Iterator[WorkItem | FileResult]:
         """Depth-first, with an explicit stack: no generator chain as deep as the tree.
         Followed directory links are walked last, so every real directory is reached by its
-        real path first and walked once."""
+        real path first and walked once. Files ``skip`` accepts are only counted in
+        ``skipped``: an unchanged re-run then builds no item for them."""
+        self._skip, self.skipped = skip, 0
         root_stat = self.root.stat()
         self._seen_dirs = {(root_stat.st_dev, root_stat.st_ino)}
         self._linked_dirs: list[tuple[str, tuple[RuleFile, ...]]] = []
@@ -112,14 +119,15 @@ class Walker:
             chain = self.rules.dir_rules(rel_dir, parent_chain)
             yield chain
         decide = self.rules.decide
+        prefix = f"{rel_dir}/" if rel_dir else ""
         for entry in entries:
-            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            rel = prefix + entry.name
             try:
                 is_link = entry.is_symlink()
                 is_dir = not is_link and entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue  # vanished between listing and looking
-            if not decide(rel, is_dir, chain).included:
+            if not decide(rel, is_dir, chain, entry.name).included:
                 continue
             if is_link:
                 yield from self.symlink_items(rel, entry, subdirs if linked is None else linked)
@@ -137,8 +145,11 @@ class Walker:
             return FileResult.failed(record_path(rel), 0, 0, "read", exc.strerror or str(exc))
         if not stat_mod.S_ISREG(st.st_mode):
             return None  # sockets, fifos, devices: not files to read
-        return WorkItem(record_path(rel), abs_path, languages.by_name(rel), st.st_size,
-                        st.st_mtime_ns)  # fmt: skip
+        path, language = record_path(rel), languages.by_name(rel)
+        if self._skip is not None and self._skip(path, st.st_size, st.st_mtime_ns, language):
+            self.skipped += 1
+            return None
+        return WorkItem(path, abs_path, language, st.st_size, st.st_mtime_ns)
 
     def symlink_items(
         self, rel: str, entry: os.DirEntry[str], subdirs: list[str]

@@ -28,6 +28,9 @@ class Decision:
     rule: str | None = None
 
 
+KEEP = Decision(True, None)
+
+
 @dataclass(frozen=True, slots=True)
 class RuleFile:
     """The patterns of one ignore file (or option), anchored at ``base`` (repo-relative)."""
@@ -107,9 +110,12 @@ class Rules:
         own = read_rule_file(self.root / label, rel_dir, label)
         return (*parent, own) if own else parent
 
-    def decide(self, rel: str, is_dir: bool, chain: tuple[RuleFile, ...]) -> Decision:
+    def decide(
+        self, rel: str, is_dir: bool, chain: tuple[RuleFile, ...], name: str | None = None
+    ) -> Decision:
         """Keep or drop one path, given the rule chain of its directory."""
-        name = rel.rsplit("/", 1)[-1]
+        if name is None:
+            name = rel.rsplit("/", 1)[-1]
         if name in NEVER:
             return Decision(False, f"{name}/ is never ingested")
         if rel in self.never_paths:
@@ -129,7 +135,7 @@ class Rules:
             if matched is None or matched.included:
                 return Decision(False, "not matched by any --include pattern")
             return Decision(True, matched.rule)
-        return decision or Decision(True, None)
+        return decision or KEEP
 
     def root_chain(self) -> tuple[RuleFile, ...]:
         return self.dir_rules("", self.base_files)

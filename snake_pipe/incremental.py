@@ -10,12 +10,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from snake_pipe import gitindex
-from snake_pipe.checkpoints import CheckpointStore, FileEntry, same_stat_and_version
+from snake_pipe.checkpoints import (
+    VERSION_AT,
+    CheckpointStore,
+    FileEntry,
+    pack_stat,
+    same_stat_and_version,
+)
+from snake_pipe.discover import Skip
 from snake_pipe.parse.tags import extractor_version
 from snake_pipe.records import FileResult, WorkItem
 
@@ -34,6 +42,7 @@ class Planner:
     unchanged: int = 0
     touched: list[tuple[str, FileEntry]] = field(default_factory=list)  # stat-only updates
     seen: set[str] = field(default_factory=set)
+    known: int = 0  # paths of ``seen`` the store holds: all of them means nothing was deleted
 
     def __post_init__(self) -> None:
         self._index = gitindex.read_index(self.root) if self.trust_store else {}
@@ -75,10 +84,37 @@ class Planner:
                 action, work = self.classify(item, entry)
                 yield action, work, entry
 
+    @contextmanager
+    def skipping_unchanged(self) -> Iterator[Skip]:
+        """For ``Walker.walk(skip=...)``: the unchanged re-run's hot path, one LMDB lookup and a
+        bytes comparison per file, with no item built. Other files go on to ``work``."""
+        db, seen_add = self.store.files, self.seen.add
+        versions: dict[str, bytes] = {}
+
+        def skip(path: str, size: int, mtime_ns: int, language: str | None) -> bool:
+            seen_add(path)
+            if language is None or not self.trust_store:
+                return False
+            raw = txn.get(path.encode("utf-8", "surrogateescape"), db=db)
+            if raw is None or raw[:16] != pack_stat(size, mtime_ns):
+                return False
+            version = versions.get(language)
+            if version is None:
+                version = versions[language] = self.version(language).to_bytes(8, "little")
+            if raw[VERSION_AT] != version:
+                return False
+            self.unchanged += 1
+            self.known += 1
+            return True
+
+        with self.store.reader() as txn:
+            yield skip
+
     def work(self, items: Iterator[Item]) -> Iterator[Item]:
         """The items that need a worker; counts and remembers the rest."""
         for action, item, entry in self.plan(items):
             self.seen.add(item.path)
+            self.known += action == "unchanged" or entry is not None
             if action == "unchanged":
                 self.unchanged += 1
             elif action == "touched" and entry is not None and isinstance(item, WorkItem):
@@ -89,6 +125,10 @@ class Planner:
             else:
                 yield item
 
-    def deleted(self) -> list[str]:
-        """Paths the store knows that the (complete) walk did not find."""
+    def deleted(self, trust_count: bool = True) -> list[str]:
+        """Paths the store knows that the (complete) walk did not find. With ``trust_count``
+        (nothing else changed the store during the walk), a walk that met every stored path
+        skips listing them."""
+        if trust_count and self.known == self.store.count():
+            return []
         return sorted(self.store.paths() - self.seen)

@@ -152,9 +152,13 @@ class Discovery:
     walker: Walker
     queue: WorkQueue[Item]
     planner: Planner
-    found: int = 0
     error: BaseException | None = None
+    _yielded: int = field(default=0, init=False)
     _thread: threading.Thread | None = field(default=None, init=False)
+
+    @property
+    def found(self) -> int:
+        return self._yielded + self.walker.skipped
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="snake-pipe-discovery", daemon=True)
@@ -162,10 +166,11 @@ class Discovery:
 
     def _run(self) -> None:
         try:
-            for item in self.planner.work(self._counted(self.walker.walk())):
-                if self.queue.closed:
-                    return
-                self.queue.put(item)
+            with self.planner.skipping_unchanged() as skip:
+                for item in self.planner.work(self._counted(self.walker.walk(skip))):
+                    if self.queue.closed:
+                        return
+                    self.queue.put(item)
         except BaseException as exc:  # re-raised in the coordinator by join()
             self.error = exc
         finally:
@@ -173,7 +178,7 @@ class Discovery:
 
     def _counted(self, items: Iterator[Item]) -> Iterator[Item]:
         for item in items:
-            self.found += 1
+            self._yielded += 1
             yield item
 
     def join(self) -> None:

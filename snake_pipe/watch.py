@@ -420,7 +420,7 @@ class Watch:
         stats.discovered = scan.found
         run.run["total_files"] = scan.found
         root = run.root
-        deleted = [p for p in planner.deleted()
+        deleted = [p for p in planner.deleted(trust_count=False)
                    if not os.path.lexists(f"{root}/{p}") or not self.tree.wanted(p, False)]  # fmt: skip
         known = planner.seen | run.store.paths() | {p for p, _ in run.checkpointer.pending}
         stats.deleted += len(deleted) + remove_stale_rows(run.sinks, known, set(deleted))
