@@ -129,6 +129,8 @@ class BatchEngine(Generic[T, R]):
     outcome. A dead worker (crash, OOM kill, watchdog) or a batch past ``batch_timeout_s``
     brings a fresh pool; the batches that were in flight run again one at a time, so the blame
     is exact, and the guilty one is retried, then bisected down to the item that kills workers.
+    A worker's own watchdog is told apart from a crash by its ``timeout_exit_code``, or, on
+    executors that report no exit code (Dask), by a lone item dying after ``item_timeout_s``.
     """
 
     def __init__(
@@ -141,6 +143,7 @@ class BatchEngine(Generic[T, R]):
         backoff: Backoff | None = None,
         batch_timeout_s: float | None = None,
         timeout_exit_code: int | None = None,
+        item_timeout_s: float | None = None,
     ) -> None:
         self.fn = fn
         self.executor_factory = executor_factory
@@ -150,6 +153,7 @@ class BatchEngine(Generic[T, R]):
         self.backoff = backoff or Backoff(max_retries=0)
         self.batch_timeout_s = batch_timeout_s
         self.timeout_exit_code = timeout_exit_code
+        self.item_timeout_s = item_timeout_s
         self._executor: Executor | None = None
         self._stopping = False
         self._deadline: float | None = None
@@ -338,7 +342,7 @@ class BatchEngine(Generic[T, R]):
         try:
             results, seconds = future.result()
         except BrokenExecutor as exc:
-            return self._died(job, self._death(exc), in_flight, pending)
+            return self._died(job, self._death(exc, job, wall), in_flight, pending)
         except Exception as exc:  # the batch function raised: retry, then the caller decides
             if job.attempts <= self.backoff.max_retries:
                 self.batches_retried += 1
@@ -351,7 +355,7 @@ class BatchEngine(Generic[T, R]):
         self._barren_deaths = 0
         return BatchOutcome(job.number, job.items, results, None, seconds, wall, job.attempts)
 
-    def _death(self, exc: BaseException) -> WorkerDied:
+    def _death(self, exc: BaseException, job: _InFlight[T], wall: float) -> WorkerDied:
         # The pool fails the futures before it reaps its processes; reading exit codes while
         # its thread does can lose them (CPython's forkserver Popen then says 255), so wait.
         manager = getattr(self._executor, "_executor_manager_thread", None)
@@ -359,6 +363,8 @@ class BatchEngine(Generic[T, R]):
             manager.join(timeout=10)
         codes = tuple(p.exitcode for p in _processes(self._executor) if p.exitcode is not None)
         timed_out = self.timeout_exit_code is not None and self.timeout_exit_code in codes
+        if not codes and self.item_timeout_s and len(job.items) == 1:
+            timed_out = wall >= self.item_timeout_s
         what = "timed out" if timed_out else f"died (exit codes {list(codes)})"
         return WorkerDied(f"worker process {what}: {exc}", codes, timed_out)
 

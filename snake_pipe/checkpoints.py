@@ -160,6 +160,10 @@ class CheckpointStore:
         value = txn.get(path.encode("utf-8", "surrogateescape"), db=self.files)
         return None if value is None else bytes(value)
 
+    def lookups(self) -> Lookups:
+        """Many lookups over time (a walk): see ``Lookups``."""
+        return Lookups(self)
+
     def reader(self) -> lmdb.Transaction:
         """A read transaction for many lookups; the caller closes it (``with``)."""
         return self.env.begin(buffers=False)
@@ -215,6 +219,35 @@ class CheckpointStore:
                 txn.put(b"sink_run", run["id"].encode(), db=self.meta)
         except lmdb.Error as exc:
             raise StoreError(f"checkpoint store {self.path}: commit failed ({exc})") from exc
+
+
+class Lookups:
+    """File entries read through a read transaction that is renewed every half second, and
+    released while its owner waits: an LMDB reader pins the pages of its snapshot, so one left
+    open through a long run makes every commit grow the file instead of reusing pages."""
+
+    RENEW_S = 0.5
+
+    def __init__(self, store: CheckpointStore) -> None:
+        self.store = store
+        self._txn: lmdb.Transaction | None = None
+        self._opened = 0.0
+        self._count = 0
+
+    def get_raw(self, key: bytes) -> bytes | None:
+        self._count += 1
+        if self._txn is None or (
+            not self._count & 255 and time.monotonic() - self._opened > self.RENEW_S
+        ):
+            self.release()
+            self._txn = self.store.reader()
+            self._opened = time.monotonic()
+        return self._txn.get(key, db=self.store.files)  # type: ignore[return-value]  # buffers=False
+
+    def release(self) -> None:
+        if self._txn is not None:
+            self._txn.abort()
+            self._txn = None
 
 
 def entry_for(result: FileResult, run_id: str, batch: int, version: int) -> FileEntry:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,7 @@ from snake_pipe.checkpoints import (
     VERSION_AT,
     CheckpointStore,
     FileEntry,
+    Lookups,
     pack_stat,
     same_stat_and_version,
 )
@@ -46,6 +48,18 @@ class Planner:
 
     def __post_init__(self) -> None:
         self._index = gitindex.read_index(self.root) if self.trust_store else {}
+        self._local = threading.local()  # each thread (walk, watcher feed) its own Lookups
+
+    def _lookups(self) -> Lookups:
+        lookups: Lookups | None = getattr(self._local, "lookups", None)
+        if lookups is None:
+            lookups = self._local.lookups = self.store.lookups()
+        return lookups
+
+    def pause(self) -> None:
+        """This thread is about to wait: let go of its read transaction."""
+        if (lookups := getattr(self._local, "lookups", None)) is not None:
+            lookups.release()
 
     def version(self, language: str | None) -> int:
         return extractor_version(language, self.fingerprint)
@@ -70,9 +84,10 @@ class Planner:
         return "update", replace(item, prior_hash=entry.content_hash)
 
     def plan(self, items: Iterator[Item]) -> Iterator[tuple[Action, Item, FileEntry | None]]:
-        with self.store.reader() as txn:
+        get_raw = self._lookups().get_raw
+        try:
             for item in items:
-                raw = self.store.get_raw(txn, item.path)
+                raw = get_raw(item.path.encode("utf-8", "surrogateescape"))
                 if (
                     raw is not None and self.trust_store and isinstance(item, WorkItem)
                     and item.language is not None
@@ -83,19 +98,21 @@ class Planner:
                 entry = None if raw is None else FileEntry.unpack(raw)
                 action, work = self.classify(item, entry)
                 yield action, work, entry
+        finally:
+            self.pause()
 
     @contextmanager
     def skipping_unchanged(self) -> Iterator[Skip]:
         """For ``Walker.walk(skip=...)``: the unchanged re-run's hot path, one LMDB lookup and a
         bytes comparison per file, with no item built. Other files go on to ``work``."""
-        db, seen_add = self.store.files, self.seen.add
+        get_raw, seen_add = self._lookups().get_raw, self.seen.add
         versions: dict[str, bytes] = {}
 
         def skip(path: str, size: int, mtime_ns: int, language: str | None) -> bool:
             seen_add(path)
             if language is None or not self.trust_store:
                 return False
-            raw = txn.get(path.encode("utf-8", "surrogateescape"), db=db)
+            raw = get_raw(path.encode("utf-8", "surrogateescape"))
             if raw is None or raw[:16] != pack_stat(size, mtime_ns):
                 return False
             version = versions.get(language)
@@ -107,8 +124,10 @@ class Planner:
             self.known += 1
             return True
 
-        with self.store.reader() as txn:
+        try:
             yield skip
+        finally:
+            self.pause()
 
     def work(self, items: Iterator[Item]) -> Iterator[Item]:
         """The items that need a worker; counts and remembers the rest."""

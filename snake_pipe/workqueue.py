@@ -4,7 +4,9 @@ Default order, ``largest_first``: files are grouped in power-of-two size bands, 
 first; inside a band, by language (a batch of one language keeps a worker on one grammar), then
 by size and newest mtime. Big files first shortens the tail of a run: the last batches are the
 small, fast ones, so no worker finishes a minute after the others. Urgent items (watcher events)
-go ahead of bulk work whatever the order.
+go ahead of bulk work whatever the order. The order holds among the files waiting: at most
+``DEFAULT_CAPACITY`` (discovery waits beyond that), so memory stays flat on any repository
+and the tail, the files left once discovery is done, is in exact order.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from snake_pipe.records import FileResult, WorkItem
 
 T = TypeVar("T")
 Key = tuple[object, ...]
-DEFAULT_CAPACITY = 100_000
+DEFAULT_CAPACITY = 20_000  # about 14 MB of queued files
 
 
 def file_priority(order: QueueOrder) -> Callable[[WorkItem | FileResult], Key]:
@@ -66,6 +68,11 @@ class WorkQueue(Generic[T]):
     def __len__(self) -> int:
         with self._lock:
             return len(self._heap)
+
+    def full(self) -> bool:
+        """A bulk ``put`` now would wait."""
+        with self._lock:
+            return len(self._heap) >= self._capacity
 
     @property
     def closed(self) -> bool:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
+import time
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 
 import pytest
 
-from snake_pipe.batching import BatchEngine, BatchSizer
+from snake_pipe.batching import BatchEngine, BatchSizer, WorkerDied
 from snake_pipe.executors import InlineExecutor, process_pool
 from snake_pipe.records import WorkItem
 from snake_pipe.workqueue import WorkQueue, file_priority
@@ -78,6 +79,28 @@ def test_crashing_item_is_isolated_on_real_pool() -> None:
     assert len(failed) == 1 and failed[0].items == [13]
     assert engine.batches_retried >= 1
     assert isinstance(engine.executor, ProcessPoolExecutor)
+
+
+def lost_worker(items: list[str]) -> list[str]:
+    """Fault injection for an executor that reports no exit codes (Dask): the worker of a
+    batch holding "hang" is lost after a while (its watchdog), of one holding "crash" at once."""
+    if "hang" in items:
+        time.sleep(0.3)
+        raise BrokenExecutor("worker lost")
+    if "crash" in items:
+        raise BrokenExecutor("worker lost")
+    return items
+
+
+def test_without_exit_codes_a_lone_item_lost_after_item_timeout_is_a_timeout() -> None:
+    engine = BatchEngine(lost_worker, InlineExecutor, BatchSizer(8, 1, 100), item_timeout_s=0.25)
+    items = [f"f{i}" for i in range(14)] + ["hang", "crash"]
+    outcomes = list(engine.run_iter(items))
+    failed = {o.items[0]: o.error for o in outcomes if not o.ok}
+    assert set(failed) == {"hang", "crash"}
+    assert all(isinstance(e, WorkerDied) for e in failed.values())
+    assert failed["hang"].timed_out and not failed["crash"].timed_out  # type: ignore[union-attr]
+    assert sorted(r for o in outcomes if o.ok for r in o.results or []) == sorted(items[:14])
 
 
 def test_queue_orders_largest_first_and_urgent_first() -> None:

@@ -23,7 +23,7 @@ import pytest
 
 import snake_pipe
 from snake_pipe import plugins
-from tests.conftest import write_tree
+from tests.conftest import rows, write_tree
 
 EXAMPLE = Path(__file__).parent / "plugin_example"
 
@@ -177,3 +177,29 @@ def test_plugin_fields_survive_a_json_round_trip(
     repo = write_tree(tmp_path / "repo", {"a.py": PY_TODOS})
     (record,) = snake_pipe.extract(repo, executor="inline")
     assert json.loads(record.model_dump_json())["extra"]["todo_count"] == 2
+
+
+def test_plugin_fields_reach_every_database_sink_and_leave_with_their_file(
+    tmp_path: Path, example_site: Path, on_path: Any, pg_dsn: str
+) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    psycopg = pytest.importorskip("psycopg")
+    on_path(example_site)
+    repo = write_tree(tmp_path / "repo", {"a.py": PY_TODOS, "b.js": "// TODO js\nlet x;\n"})
+    db, lake = tmp_path / "r.sqlite", tmp_path / "lake"
+    sinks = [f"sqlite:{db}", f"parquet:{lake}", pg_dsn]
+
+    def extra_everywhere() -> list[dict[str, Any]]:
+        snake_pipe.ingest(repo, store=tmp_path / "store", sinks=sinks, executor="inline")
+        in_sqlite = {p: json.loads(str(d)) for p, d in rows(db, "SELECT path, data FROM extra")}
+        table = pq.read_table(lake / "extra").to_pylist()
+        in_parquet = {r["path"]: json.loads(r["data"]) for r in table}
+        with psycopg.connect(pg_dsn) as conn:
+            in_pg = dict(conn.execute("SELECT path, data FROM extra").fetchall())
+        return [in_sqlite, in_parquet, in_pg]
+
+    expected = {"a.py": {"todo_count": 2, "todo_lines": [1, 2]},
+                "b.js": {"todo_count": 1, "todo_lines": [1]}}  # fmt: skip
+    assert extra_everywhere() == [expected] * 3
+    (repo / "a.py").unlink()
+    assert extra_everywhere() == [{"b.js": expected["b.js"]}] * 3

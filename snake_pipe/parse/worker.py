@@ -49,9 +49,17 @@ TEST_HOOK_ENV = "SNAKE_PIPE_TEST_WORKER_HOOK"
 
 _options = WorkerOptions()
 _file_started = [0.0]  # monotonic start of the file being extracted; 0.0 when idle
-_by_content: OrderedDict[tuple[str, str], FileResult] = OrderedDict()  # dedup, per process
+# Dedup, per process: recent results by content, bounded by their rows (symbols, imports,
+# errors) as well as their number, since a few big generated files can hold 100 MB of rows.
+_by_content: OrderedDict[tuple[str, str], FileResult] = OrderedDict()
+_dedup_rows = [0]
 DEDUP_ENTRIES = 2048
+DEDUP_ROWS = 50_000
 DEDUP_MAX_AST = 64 << 10  # bigger trees are not kept for reuse: memory stays flat
+
+
+def _rows(result: FileResult) -> int:
+    return 1 + len(result.symbols) + len(result.imports) + len(result.parse_errors)
 
 
 def init_worker(options: WorkerOptions) -> None:
@@ -60,6 +68,7 @@ def init_worker(options: WorkerOptions) -> None:
     global _options
     _options = options
     _by_content.clear()  # results made under other options or plug-ins (inline executor)
+    _dedup_rows[0] = 0
     plugins.load()
     if (
         multiprocessing.parent_process() is not None
@@ -187,10 +196,11 @@ def extract_file(item: WorkItem) -> FileResult:
         result.status, result.error_category, result.error = "failed", "decode", str(exc)
         return result
     parse_into(result, language, source)
-    if result.ast is None or len(result.ast) < DEDUP_MAX_AST:
+    if (result.ast is None or len(result.ast) < DEDUP_MAX_AST) and _rows(result) < DEDUP_ROWS:
         _by_content[key] = result
-    if len(_by_content) > DEDUP_ENTRIES:
-        _by_content.popitem(last=False)
+        _dedup_rows[0] += _rows(result)
+        while len(_by_content) > DEDUP_ENTRIES or _dedup_rows[0] > DEDUP_ROWS:
+            _dedup_rows[0] -= _rows(_by_content.popitem(last=False)[1])
     return result
 
 

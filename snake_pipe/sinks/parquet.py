@@ -3,6 +3,7 @@
 Layout of ``parquet:DIR``::
 
     files/part-*.parquet  symbols/  imports/  parse_errors/  nodes/ (with --ast only)
+    extra/ (only with extractor plug-ins)
     _staging/SESSION/NNNNNN.DATASET.parquet, NNNNNN.touched.parquet   batches not yet merged
     _snake_pipe.json   schema version and run ids
     _commit.json       a merge being published (finished by the next writer if we crash)
@@ -23,7 +24,8 @@ new files in and deleting old ones, recorded first in ``_commit.json``; a reader
 milliseconds may see a path's rows twice, never none.
 
 ``nodes``: one row per syntax-tree node; ``text`` is the source text of leaves (the compact
-AST's ``"text"`` list), null for inner nodes.
+AST's ``"text"`` list), null for inner nodes. ``extra``: one row per file that extractor
+plug-ins gave fields, ``data`` their JSON object (DuckDB: ``data::JSON``).
 """
 
 from __future__ import annotations
@@ -70,8 +72,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("named", pa.bool_()), ("start_byte", I64), ("end_byte", I64), ("start_row", I32),
         ("start_col", I32), ("end_row", I32), ("end_col", I32), ("text", STR),
     ]),
+    "extra": pa.schema([("path", STR), ("data", STR)]),
 }  # fmt: skip
 BASE_DATASETS = ("files", "symbols", "imports", "parse_errors")
+OPTIONAL_DATASETS = ("nodes", "extra")  # made by the first batch that has such rows
 TOUCHED = pa.schema([("path", STR), ("deleted", pa.bool_())])
 STATS = pa.schema([("path", STR), ("size_bytes", I64), ("mtime_ns", I64)])
 T = TypeVar("T")
@@ -234,10 +238,11 @@ class ParquetSink(Sink):
         work = self.root / "_staging" / f"_merge-{stamp}"
         plan: dict[str, list[Any]] = {"new": [], "old": [], "cleanup": []}
         datasets = list(BASE_DATASETS)
-        if (self.root / "nodes").is_dir() or any(
-            Path(f"{prefix}.nodes.parquet").exists() for prefix, _ in batches
-        ):
-            datasets.append("nodes")
+        for optional in OPTIONAL_DATASETS:
+            if (self.root / optional).is_dir() or any(
+                Path(f"{prefix}.{optional}.parquet").exists() for prefix, _ in batches
+            ):
+                datasets.append(optional)
         for name in datasets:
             staged = [
                 (i, Path(f"{prefix}.{name}.parquet")) for i, (prefix, _) in enumerate(batches)
@@ -414,6 +419,9 @@ def batch_tables(results: list[FileResult]) -> Iterator[tuple[str, pa.Table]]:
     trees = [(r.path, r.ast) for r in results if r.ast]
     if trees:
         yield "nodes", node_table(trees)
+    extra = [(r.path, json.dumps(r.extra)) for r in results if r.extra]
+    if extra:
+        yield "extra", rows_table("extra", extra)
 
 
 def rows_table(name: str | pa.Schema, rows: list[tuple[Any, ...]]) -> pa.Table:

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import conninfo as pg_conninfo
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolClosed
 
 from snake_pipe.errors import SinkError
@@ -34,7 +35,7 @@ from snake_pipe.parse.ast import FORMAT_VERSION as AST_FORMAT
 from snake_pipe.records import FileResult
 from snake_pipe.sinks import mask_uri
 from snake_pipe.sinks.base import Sink
-from snake_pipe.sinks.sqlite import CHILD_TABLES, FILE_COLUMNS, file_row
+from snake_pipe.sinks.sqlite import CHILD_TABLES, EXTRA_TABLE, FILE_COLUMNS, file_row
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS parse_errors_path ON parse_errors(path)",
     "CREATE TABLE IF NOT EXISTS ast (path TEXT PRIMARY KEY, format INTEGER NOT NULL, "
     "tree TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS extra (path TEXT PRIMARY KEY, data JSONB NOT NULL)",
 )
 TOUCH_SQL = (
     "UPDATE files SET size_bytes = s.size, mtime_ns = s.mtime "
@@ -95,6 +97,7 @@ COPY_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "parse_errors": (("path", "kind", "start_line", "start_col", "end_line", "end_col"),
                      ("text", "text", "int4", "int4", "int4", "int4")),
     "ast": (("path", "format", "tree"), ("text", "int4", "text")),
+    "extra": (("path", "data"), ("text", "jsonb")),
 }  # fmt: skip
 
 
@@ -107,6 +110,12 @@ def text(value: Any) -> Any:
     """PostgreSQL text cannot hold NUL; SQLite can. The rare NUL becomes U+FFFD."""
     if isinstance(value, str) and "\x00" in value:
         return value.replace("\x00", "\ufffd")
+    if isinstance(value, Jsonb):  # nor can JSONB, anywhere in its keys or values
+        return Jsonb(text(value.obj))
+    if isinstance(value, dict):
+        return {text(k): text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [text(v) for v in value]
     return value
 
 
@@ -258,7 +267,7 @@ def write_batch(
     try:
         copy_batch(conn, results, touched, clean=False)
     except psycopg.DataError as exc:
-        if "0x00" not in str(exc) and "NUL" not in str(exc):
+        if not any(nul in str(exc) for nul in ("0x00", "NUL", "\\u0000")):
             raise
         copy_batch(conn, results, touched, clean=True)
 
@@ -269,7 +278,7 @@ def copy_batch(
 ) -> None:  # fmt: skip
     with conn.transaction(), conn.cursor() as cur:
         lock(conn)
-        for table in (*CHILD_TABLES, "files"):
+        for table in (*CHILD_TABLES, EXTRA_TABLE, "files"):
             cur.execute(f"DELETE FROM {table} WHERE path = ANY(%s)", (touched,))
         for table, rows in table_rows(results):
             copy_rows(cur, table, (tuple(map(text, row)) for row in rows) if clean else rows)
@@ -282,6 +291,7 @@ def table_rows(results: list[FileResult]) -> Iterator[tuple[str, Iterable[tuple[
     yield "imports", ((r.path, *i) for r in results for i in r.imports)
     yield "parse_errors", ((r.path, *e) for r in results for e in r.parse_errors)
     yield "ast", ((r.path, AST_FORMAT, r.ast) for r in results if r.ast)
+    yield EXTRA_TABLE, ((r.path, Jsonb(r.extra)) for r in results if r.extra)
 
 
 def copy_rows(

@@ -20,7 +20,7 @@ FILE_COLUMNS = (
     "error_category", "error", "syntax_error_count", "node_count", "parse_ms",
 )  # fmt: skip
 CHILD_TABLES = ("symbols", "imports", "parse_errors", "ast")  # in every database sink
-EXTRA_TABLE = "extra"  # plug-in fields, kept by SQLite only
+EXTRA_TABLE = "extra"  # plug-in fields (path, JSON object), in every database sink
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
