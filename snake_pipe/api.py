@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from snake_pipe.config import Config, QueueOrder, resolve_config
 from snake_pipe.errors import ConfigError
+from snake_pipe.executors import prestart
 from snake_pipe.models import Change, FileRecord
 from snake_pipe.records import FileResult
 from snake_pipe.sinks.base import Sink
@@ -287,6 +288,7 @@ def _prepare(
     if changes_only and resolved.store is None:
         raise ConfigError("changes_only=True needs store=DIR: the checkpoint store that remembers "
                           "what the consumer has already taken")  # fmt: skip
+    prestart(executor)
     from snake_pipe.pipeline import check_repo
 
     root = check_repo(Path(repo))
@@ -413,6 +415,7 @@ def ingest(
     (default: SQLite in the store, ``REPO/.snake-pipe``); returns the run's report."""
     resolved = make_config(options, config, config_file)
     report = Path(report_path) if report_path is not None else None
+    prestart(executor)
     from snake_pipe import pipeline
 
     return pipeline.ingest(

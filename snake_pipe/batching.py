@@ -33,6 +33,7 @@ from snake_pipe.events import (
     ProgressUpdated,
     emit,
 )  # fmt: skip
+from snake_pipe.executors.calls import each_item, run_timed, whole_batch
 from snake_pipe.monitor import MemorySampler
 from snake_pipe.report import utc_now
 from snake_pipe.retry import Backoff
@@ -89,12 +90,6 @@ class BatchSizer:
     def shrink(self) -> None:
         """Halve the batch size (memory pressure); auto sizing may grow it back."""
         self._current = max(self.min_size, self._current // 2)
-
-
-def run_timed(fn: Callable[[list[T]], list[R]], items: list[T]) -> tuple[list[R], float]:
-    """Runs in the worker: the batch function plus the time it took there."""
-    started = time.perf_counter()
-    return fn(items), time.perf_counter() - started
 
 
 # Bisecting a poison file costs a few deaths in a row at most (the clean half of each split
@@ -422,27 +417,6 @@ class BatchEngine(Generic[T, R]):
 def _processes(executor: Executor | None) -> list[Any]:
     """The worker processes of a process pool (none for other executors)."""
     return list((getattr(executor, "_processes", None) or {}).values())
-
-
-def each_item(fn: Callable[[Any], Any], items: list[Any]) -> list[tuple[bool, Any]]:
-    """Runs in the worker: ``fn`` per item, an error costing only its item."""
-    out: list[tuple[bool, Any]] = []
-    for item in items:
-        try:
-            out.append((True, fn(item)))
-        except Exception as exc:  # isolated per item, reported to the caller
-            out.append((False, f"{type(exc).__name__}: {exc}"))
-    return out
-
-
-def whole_batch(fn: Callable[[list[Any]], list[Any]], items: list[Any]) -> list[tuple[bool, Any]]:
-    """Runs in the worker: a batch function; if it raises, the whole batch fails."""
-    results = fn(items)
-    if len(results) != len(items):
-        raise ValueError(
-            f"the batch function returned {len(results)} results for {len(items)} items"
-        )
-    return [(True, value) for value in results]
 
 
 class BatchEntry(BaseModel):

@@ -17,7 +17,7 @@ from snake_pipe import __version__
 from snake_pipe.config import Config, resolve_config
 from snake_pipe.errors import ConfigError, SnakePipeError
 from snake_pipe.events import EventLog
-from snake_pipe.executors import check_executor
+from snake_pipe.executors import check_executor, prestart
 
 
 class _Parser(argparse.ArgumentParser):
@@ -133,6 +133,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    if not args.dry_run:
+        prestart(args.executor)
     from snake_pipe.pipeline import ingest
     from snake_pipe.progress import make_view, print_summary
 
@@ -151,6 +153,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    if not args.dry_run:
+        prestart(args.executor)
     from snake_pipe.watch import watch_command
 
     config = config_from_args(args)

@@ -16,9 +16,9 @@ from typing import Any
 
 from snake_pipe.errors import ConfigError
 from snake_pipe.executors.inline import InlineExecutor
-from snake_pipe.executors.process import process_pool
+from snake_pipe.executors.process import process_pool, start_forkserver
 
-__all__ = ["InlineExecutor", "check_executor", "make_executor", "process_pool"]
+__all__ = ["InlineExecutor", "check_executor", "make_executor", "prestart", "process_pool"]
 
 ALLOWED = "process, inline, dask-local or dask://HOST:PORT"
 
@@ -31,6 +31,12 @@ def check_executor(kind: str) -> str:
     if kind.startswith("dask://") and host and port.isdigit() and 0 < int(port) < 65536:
         return kind
     raise ConfigError(f"--executor: {kind!r} is not allowed: use {ALLOWED}")
+
+
+def prestart(kind: str) -> None:
+    """Called before a run's own imports and set-up: an executor slow to start begins now."""
+    if kind == "process":
+        start_forkserver()
 
 
 def make_executor(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-# Imported by the forkserver once, so each worker starts with tree-sitter already loaded.
-PRELOAD = ["snake_pipe.parse.worker"]
+# Imported by the forkserver once, so each worker starts with tree-sitter and what a task
+# unpickles already loaded.
+PRELOAD = ["snake_pipe.executors.calls", "snake_pipe.parse.worker"]
 
 
 def process_pool(
@@ -17,3 +19,10 @@ def process_pool(
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     return ProcessPoolExecutor(workers, context, initializer, initargs)
+
+
+def start_forkserver() -> None:
+    """Start the process that forks the parsers now, so that it loads tree-sitter while the
+    caller is still importing and opening the rest, not once the first batch is waiting."""
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    multiprocessing.forkserver.ensure_running()
