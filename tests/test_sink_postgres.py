@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +116,26 @@ def test_reopening_keeps_rows_and_refuses_newer_schema(sink: postgres.PostgresSi
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(SinkError, match="newer than this snake-pipe"):
         postgres.PostgresSink(pg_dsn)
+
+
+def test_a_version_1_schema_is_migrated_to_byte_order(pg_dsn: str) -> None:
+    with psycopg.connect(pg_dsn) as conn:  # the first release's tables, in the locale's order
+        for statement in postgres.SCHEMA:
+            conn.execute(statement.replace(' COLLATE "C"', ""))
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    with postgres.PostgresSink(pg_dsn) as sink:
+        sink.write([replace(record("b.py"), symbols=[Symbol("apple", "function", 1, 2, None),
+                                                     Symbol("Zebra", "class", 3, 4, None)])])  # fmt: skip
+    with psycopg.connect(pg_dsn) as conn:
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        collations = set(conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND collation_name = 'C'"))  # fmt: skip
+        names = [r[0] for r in conn.execute("SELECT name FROM symbols ORDER BY name")]
+    assert version == (str(postgres.SCHEMA_VERSION),)
+    assert {("files", "path"), ("symbols", "name"), ("imports", "module"),
+            ("parse_errors", "path")} <= collations  # fmt: skip
+    assert names == ["Zebra", "apple"]  # bytes, as SQLite orders them
 
 
 # -- writes ----------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from snake_pipe.sinks.sqlite import CHILD_TABLES, EXTRA_TABLE, FILE_COLUMNS, fil
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_RETRIES = 6  # attempts after the first: about 6 s of backoff in all, enough for a restart
 BACKOFF_BASE = 0.1  # seconds before the first retry (before jitter)
 BACKOFF_CAP = 5.0  # no single wait is longer
@@ -52,32 +52,37 @@ T = TypeVar("T")
 PERMANENT_HINTS = ("authentication failed", "does not exist", "no pg_hba.conf entry",
                    "no password supplied", "permission denied")  # fmt: skip
 
+# Paths, names and modules compare bytewise (COLLATE "C"), as in SQLite: the order code wants,
+# and indexes that build faster than under a locale's rules.
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS files (
-        path TEXT PRIMARY KEY, language TEXT, size_bytes BIGINT NOT NULL,
-        mtime_ns BIGINT NOT NULL, content_hash TEXT, line_count INTEGER, status TEXT NOT NULL,
-        error_category TEXT, error TEXT, syntax_error_count INTEGER NOT NULL,
-        node_count INTEGER NOT NULL, parse_ms DOUBLE PRECISION NOT NULL)""",
+        path TEXT COLLATE "C" PRIMARY KEY, language TEXT COLLATE "C",
+        size_bytes BIGINT NOT NULL, mtime_ns BIGINT NOT NULL, content_hash TEXT,
+        line_count INTEGER, status TEXT COLLATE "C" NOT NULL, error_category TEXT, error TEXT,
+        syntax_error_count INTEGER NOT NULL, node_count INTEGER NOT NULL,
+        parse_ms DOUBLE PRECISION NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS files_language ON files(language)",
     "CREATE INDEX IF NOT EXISTS files_status ON files(status)",
     """CREATE TABLE IF NOT EXISTS symbols (
-        path TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, start_line INTEGER NOT NULL,
-        end_line INTEGER NOT NULL, scope TEXT)""",
+        path TEXT COLLATE "C" NOT NULL, name TEXT COLLATE "C" NOT NULL, kind TEXT NOT NULL,
+        start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, scope TEXT)""",
     "CREATE INDEX IF NOT EXISTS symbols_path ON symbols(path)",
     "CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name)",
-    "CREATE TABLE IF NOT EXISTS imports (path TEXT NOT NULL, module TEXT NOT NULL, "
-    "line INTEGER NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS imports (
+        path TEXT COLLATE "C" NOT NULL, module TEXT COLLATE "C" NOT NULL,
+        line INTEGER NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS imports_path ON imports(path)",
     "CREATE INDEX IF NOT EXISTS imports_module ON imports(module)",
     """CREATE TABLE IF NOT EXISTS parse_errors (
-        path TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('ERROR', 'MISSING')),
+        path TEXT COLLATE "C" NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('ERROR', 'MISSING')),
         start_line INTEGER NOT NULL, start_col INTEGER NOT NULL,
         end_line INTEGER NOT NULL, end_col INTEGER NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS parse_errors_path ON parse_errors(path)",
-    "CREATE TABLE IF NOT EXISTS ast (path TEXT PRIMARY KEY, format INTEGER NOT NULL, "
-    "tree TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS extra (path TEXT PRIMARY KEY, data JSONB NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS ast (
+        path TEXT COLLATE "C" PRIMARY KEY, format INTEGER NOT NULL, tree TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS extra (
+        path TEXT COLLATE "C" PRIMARY KEY, data JSONB NOT NULL)""",
 )
 TOUCH_SQL = (
     "UPDATE files SET size_bytes = s.size, mtime_ns = s.mtime "
@@ -85,7 +90,18 @@ TOUCH_SQL = (
     "WHERE files.path = s.path"
 )
 # from version -> statements that bring a schema of that version to the next one.
-MIGRATIONS: dict[int, tuple[str, ...]] = {}
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 2: paths, names and modules in byte order
+    1: tuple(
+        f"ALTER TABLE {table} "
+        + ", ".join(f'ALTER COLUMN {column} TYPE TEXT COLLATE "C"' for column in columns)
+        for table, columns in (
+            ("files", ("path", "language", "status")), ("symbols", ("path", "name")),
+            ("imports", ("path", "module")), ("parse_errors", ("path",)), ("ast", ("path",)),
+            ("extra", ("path",)),
+        )
+    ),
+}  # fmt: skip
 
 # table -> (columns, PostgreSQL types for binary COPY); binary skips the server's text parsing.
 COPY_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
