@@ -76,6 +76,7 @@ class Options(TypedDict, total=False):
     checkpoint_interval_s: float
     parse_timeout_ms: int
     batch_timeout_s: float
+    dask_worker_wait_s: float
     max_retries: int
     initial_backoff_ms: float
     max_backoff_ms: float

@@ -94,6 +94,10 @@ class Config(BaseModel):
     batch_timeout_s: float = Field(default=600.0, gt=0)
     """A batch in flight longer than this means a stuck worker: the pool is replaced."""
 
+    dask_worker_wait_s: float = Field(default=60.0, gt=0)
+    """With a Dask executor: how long to wait for the cluster to have a worker before the run
+    stops with an error, instead of holding its batches until one comes."""
+
     max_retries: int = Field(default=3, ge=0, le=100)
     """Retries of a failed sink write (or batch), with exponential backoff and jitter."""
 

@@ -232,7 +232,8 @@ def executor_factory(config: Config, executor: str) -> Callable[[], Executor]:
     options = WorkerOptions(config.max_file_bytes, config.max_errors_per_file, config.ast, timeout)
     if executor.startswith("dask"):  # workers share no disk: each batch carries its files
         ship = partial(ship_contents, max_file_bytes=config.max_file_bytes)
-        return lambda: make_executor(executor, config.workers, init_worker, (options,), ship)
+        return lambda: make_executor(executor, config.workers, init_worker, (options,), ship,
+                                     config.dask_worker_wait_s)  # fmt: skip
     return lambda: make_executor(executor, config.workers, init_worker, (options,))
 
 

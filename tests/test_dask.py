@@ -34,7 +34,7 @@ def scheduler() -> Iterator[str]:
 
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, silence_logs=logging.CRITICAL,
+        dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL,
         scheduler_kwargs={"allowed_failures": 1}, env=HOOK,
     ) as cluster:  # fmt: skip
         yield cluster.scheduler_address.removeprefix("tcp://")
@@ -133,6 +133,23 @@ def test_an_unreachable_scheduler_is_a_one_line_config_error(tmp_path: Path) -> 
     assert result.stderr.startswith(f"snake-pipe: error: --executor dask://127.0.0.1:{port}: ")
     assert "cannot reach the Dask scheduler" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+@needs_dask
+def test_a_cluster_without_workers_is_a_one_line_config_error(tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    repo = write_tree(tmp_path / "repo", {"a.py": "x = 1\n"})
+    with LocalCluster(n_workers=0, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                      silence_logs=logging.CRITICAL) as cluster:  # fmt: skip
+        address = cluster.scheduler_address.removeprefix("tcp://")
+        result = run_cli("ingest", repo, "--quiet", "--executor", f"dask://{address}",
+                         env={"SNAKE_PIPE_DASK_WORKER_WAIT_S": "1"})  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"snake-pipe: error: --executor dask://{address}: the Dask scheduler at tcp://{address} "
+        f"has no worker after 1 s (dask_worker_wait_s): start one (dask worker tcp://{address})\n"
+    )
 
 
 def test_executor_names_are_checked() -> None:

@@ -45,9 +45,11 @@ def make_executor(
     initializer: Callable[..., None] | None = None,
     initargs: tuple[Any, ...] = (),
     prepare: Callable[[list[Any]], list[Any]] | None = None,
+    worker_wait_s: float = 60.0,
 ) -> Executor:
     """An executor by name (see ``check_executor``). ``prepare`` is for executors whose
-    workers share no disk: it runs on each batch here, before the batch is sent."""
+    workers share no disk: it runs on each batch here, before the batch is sent. A Dask
+    cluster gets ``worker_wait_s`` to have a worker."""
     kind = check_executor(kind)
     if kind == "inline":
         return InlineExecutor(initializer, initargs)
@@ -60,4 +62,4 @@ def make_executor(
             raise
         raise ConfigError(f"--executor {kind}: Dask is not installed: "
                           "pip install 'snake-pipe[dask]'") from exc  # fmt: skip
-    return dask_executor(kind, workers, initializer, initargs, prepare)
+    return dask_executor(kind, workers, initializer, initargs, prepare, worker_wait_s)

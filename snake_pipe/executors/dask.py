@@ -156,9 +156,10 @@ def dask_executor(
     initializer: Callable[..., None] | None = None,
     initargs: tuple[Any, ...] = (),
     prepare: Prepare | None = None,
+    worker_wait_s: float = 60.0,
 ) -> DaskExecutor:
     """``dask-local``: a new ``LocalCluster`` of ``workers`` processes; ``dask://HOST:PORT``:
-    a client of the scheduler there."""
+    a client of the scheduler there, once the cluster has a worker."""
     if kind == "dask-local":
         try:
             cluster = local_cluster(workers)
@@ -181,6 +182,14 @@ def dask_executor(
             f"--executor {kind}: cannot reach the Dask scheduler at {address} ({reason}): "
             "start it (dask scheduler) or fix the address"
         ) from exc
+    try:
+        client.wait_for_workers(1, timeout=worker_wait_s)
+    except TimeoutError as exc:  # batches sent now would wait, unseen, for batch_timeout_s
+        client.close()
+        raise ConfigError(
+            f"--executor {kind}: the Dask scheduler at {address} has no worker after "
+            f"{worker_wait_s:g} s (dask_worker_wait_s): start one (dask worker {address})"
+        ) from exc
     return DaskExecutor(client, None, initializer, initargs, prepare)
 
 
@@ -191,11 +200,13 @@ def quiet_cancelled(record: logging.LogRecord) -> bool:
 
 
 def local_cluster(workers: int) -> distributed.LocalCluster:
-    """Single-threaded worker processes on 127.0.0.1, no dashboard, and no log lines: a
-    worker that dies is in the run's records and report, with the file that killed it."""
+    """Single-threaded worker processes on 127.0.0.1 and no log lines: a worker that dies is
+    in the run's records and report, with the file that killed it. The scheduler's HTTP
+    server (Dask starts it even without a dashboard) takes a free port on 127.0.0.1, never
+    8787, which a cluster of the user's may hold."""
     return distributed.LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, silence_logs=logging.CRITICAL, preload=[__name__],
+        dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL, preload=[__name__],
         scheduler_kwargs={"allowed_failures": LOCAL_ALLOWED_FAILURES},
     )  # fmt: skip
 
