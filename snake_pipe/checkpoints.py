@@ -29,8 +29,7 @@ FORMAT = 1
 TOOL = b"snake-pipe"
 _ENTRY = struct.Struct("<qq20sBIQ")  # size, mtime_ns, sha1, status, batch, extractor version
 _STAT = struct.Struct("<qq")
-pack_stat = _STAT.pack  # the first 16 bytes of a packed entry: size and mtime_ns
-VERSION_AT = slice(41, 49)  # where _ENTRY keeps the extractor version
+_VERSION_AT = slice(41, 49)  # where _ENTRY keeps the extractor version
 _NO_HASH = bytes(20)
 OUR_DBS = {b"files", b"runs", b"checkpoints", b"meta"}
 
@@ -62,7 +61,7 @@ class FileEntry:
 
 def same_stat_and_version(raw: bytes, size: int, mtime_ns: int, version: int) -> bool:
     """The hot path of an unchanged re-run: compare packed bytes, unpack nothing."""
-    return raw[:16] == pack_stat(size, mtime_ns) and raw[VERSION_AT] == version.to_bytes(
+    return raw[:16] == _STAT.pack(size, mtime_ns) and raw[_VERSION_AT] == version.to_bytes(
         8, "little"
     )
 

@@ -17,14 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from snake_pipe import gitindex
-from snake_pipe.checkpoints import (
-    VERSION_AT,
-    CheckpointStore,
-    FileEntry,
-    Lookups,
-    pack_stat,
-    same_stat_and_version,
-)
+from snake_pipe.checkpoints import CheckpointStore, FileEntry, Lookups, same_stat_and_version
 from snake_pipe.discover import Skip
 from snake_pipe.parse.tags import extractor_version
 from snake_pipe.records import FileResult, WorkItem
@@ -83,16 +76,21 @@ class Planner:
             return "touched", item
         return "update", replace(item, prior_hash=entry.content_hash)
 
+    def _unchanged(self, raw: bytes | None, size: int, mtime_ns: int, language: str | None) -> bool:
+        """Stored with this stat and this extractor version: nothing to read or parse."""
+        return (
+            raw is not None and self.trust_store and language is not None
+            and same_stat_and_version(raw, size, mtime_ns, self.version(language))
+        )  # fmt: skip
+
     def plan(self, items: Iterator[Item]) -> Iterator[tuple[Action, Item, FileEntry | None]]:
         get_raw = self._lookups().get_raw
         try:
             for item in items:
                 raw = get_raw(item.path.encode("utf-8", "surrogateescape"))
-                if (
-                    raw is not None and self.trust_store and isinstance(item, WorkItem)
-                    and item.language is not None
-                    and same_stat_and_version(raw, item.size, item.mtime_ns, self.version(item.language))
-                ):  # fmt: skip
+                if isinstance(item, WorkItem) and self._unchanged(
+                    raw, item.size, item.mtime_ns, item.language
+                ):
                     yield "unchanged", item, None
                     continue
                 entry = None if raw is None else FileEntry.unpack(raw)
@@ -106,19 +104,13 @@ class Planner:
         """For ``Walker.walk(skip=...)``: the unchanged re-run's hot path, one LMDB lookup and a
         bytes comparison per file, with no item built. Other files go on to ``work``."""
         get_raw, seen_add = self._lookups().get_raw, self.seen.add
-        versions: dict[str, bytes] = {}
 
         def skip(path: str, size: int, mtime_ns: int, language: str | None) -> bool:
             seen_add(path)
-            if language is None or not self.trust_store:
+            if language is None or not self.trust_store:  # no lookup can make it unchanged
                 return False
             raw = get_raw(path.encode("utf-8", "surrogateescape"))
-            if raw is None or raw[:16] != pack_stat(size, mtime_ns):
-                return False
-            version = versions.get(language)
-            if version is None:
-                version = versions[language] = self.version(language).to_bytes(8, "little")
-            if raw[VERSION_AT] != version:
+            if not self._unchanged(raw, size, mtime_ns, language):
                 return False
             self.unchanged += 1
             self.known += 1

@@ -196,9 +196,10 @@ def extract_file(item: WorkItem) -> FileResult:
         result.status, result.error_category, result.error = "failed", "decode", str(exc)
         return result
     parse_into(result, language, source)
-    if (result.ast is None or len(result.ast) < DEDUP_MAX_AST) and _rows(result) < DEDUP_ROWS:
+    rows = _rows(result)
+    if (result.ast is None or len(result.ast) < DEDUP_MAX_AST) and rows < DEDUP_ROWS:
         _by_content[key] = result
-        _dedup_rows[0] += _rows(result)
+        _dedup_rows[0] += rows
         while len(_by_content) > DEDUP_ENTRIES or _dedup_rows[0] > DEDUP_ROWS:
             _dedup_rows[0] -= _rows(_by_content.popitem(last=False)[1])
     return result
