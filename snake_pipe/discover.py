@@ -212,13 +212,14 @@ def _explain_file(abs_path: Path, rel: str, config: Config) -> list[str]:
     size = abs_path.stat().st_size
     if size > config.max_file_bytes:
         return [f"skipped: {size} bytes is over max_file_bytes={config.max_file_bytes}"]
-    with open(abs_path, "rb") as f:
-        head = f.read(languages.BINARY_SNIFF_BYTES)
-    if languages.is_binary(head):
+    content = abs_path.read_bytes()
+    if languages.is_binary(content):
         return ["skipped: binary (a NUL byte in the first 8000 bytes)"]
     by_name = languages.by_name(rel)
-    lang = by_name or languages.by_shebang(head)
+    lang = by_name or languages.by_shebang(content[:256])
     if lang is None:
         return ["skipped: unsupported (no grammar for this name, extension or shebang)"]
     how = "file name or extension" if by_name else "shebang"
+    if (by_content := languages.by_content(lang, rel, content)) != lang:
+        lang, how = by_content, f"content: {lang} by {how}, but it has {by_content} constructs"
     return [f"included: language {lang} (by {how})"]

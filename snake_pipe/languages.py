@@ -1,8 +1,8 @@
-"""Language detection by file name, extension and shebang, and binary detection.
+"""Language detection by file name, extension, shebang and content, and binary detection.
 
 Names are those of tree-sitter-language-pack (``csharp``, ``tsx``, ...). Detection by name
-happens during discovery; a file with no known name is looked at again by its first line
-(shebang) in the worker, which reads the file anyway.
+happens during discovery; the worker, which reads the file anyway, looks again at a file with
+no known name (its shebang) and at a ``.h`` header (C, C++ or Objective-C by its content).
 """
 
 from __future__ import annotations
@@ -112,6 +112,35 @@ INTERPRETERS: dict[str, str] = {
     "janet": "janet", "nix-shell": "nix",
 }  # fmt: skip
 
+# A ``.h`` file is C++ or Objective-C when a line starts with a construct C does not have
+# (GitHub linguist decides the same way). Parsed as C, a C++ header is mostly ERROR nodes: no
+# classes or methods, thousands of bogus parse errors, and three times the parse time.
+HEADER_LANGUAGES = ("c", "cpp", "objc")
+_OBJC_LINE = re.compile(
+    rb"\n[ \t]*(?:@(?:interface|protocol|implementation|end|property|class)\b|#[ \t]*import\b)"
+)
+_CPP_LINE = re.compile(
+    rb"""\n[ \t]*(?:
+        template[ \t]*<
+      | class(?:[ \t]+[A-Za-z_]\w*)+[ \t]*(?:final[ \t]*)?(?:[:{;]|$)
+      | struct(?:[ \t]+[A-Za-z_]\w*)+[ \t]*(?:final[ \t]*)?:[ \t]*(?:public|protected|private)\b
+      | (?:inline[ \t]+)?namespace\b(?:[ \t]+[\w:]+)?[ \t]*(?:\{|$)
+      | using[ \t]+(?:namespace[ \t]|[A-Za-z_]\w*[ \t]*=)
+      | (?:public|private|protected)[ \t]*:
+      | virtual[ \t]
+      | \#[ \t]*include[ \t]*<(?:c(?:assert|ctype|errno|float|limits|math|stddef|stdint|stdio
+        |stdlib|string|time)|string|string_view|vector|map|set|list|deque|array|memory|utility
+        |algorithm|functional|iostream|ostream|istream|sstream|fstream|iosfwd|unordered_map
+        |unordered_set|optional|tuple|type_traits|atomic|mutex|thread|chrono|limits
+        |initializer_list|variant|new|numeric|iterator|exception|stdexcept|bitset|queue|stack)>
+    )""",
+    re.M | re.X,
+)
+# A qualified name (``ns::Type``) on a line that is not a comment or directive; C has ``::``
+# only in C23 attributes.
+_CPP_QUALIFIED = re.compile(
+    rb"\n[ \t]*+(?![/*#])[^\n]*?(?<![\w:])(?!gnu::|clang::)[A-Za-z_]\w*::[A-Za-z_~]"
+)
 _SHEBANG = re.compile(rb"^#![ \t]*(\S+)(?:[ \t]+(.*))?")
 _VERSION_SUFFIX = re.compile(r"[\d.]+$")
 BINARY_SNIFF_BYTES = 8000  # what git looks at to decide "binary"
@@ -161,6 +190,23 @@ def by_shebang(head: bytes) -> str | None:
         program = args[0].rsplit("/", 1)[-1] if args else ""
     lang = INTERPRETERS.get(program) or INTERPRETERS.get(_VERSION_SUFFIX.sub("", program))
     return lang if lang in supported_languages() else None
+
+
+def header_language(content: bytes) -> str:
+    """``objc``, ``cpp`` or ``c`` for the bytes of a ``.h`` file."""
+    text = b"\n" + content  # the patterns anchor on a newline: much faster than ^ with re.M
+    if _OBJC_LINE.search(text):
+        return "objc"
+    if _CPP_LINE.search(text) or (b"::" in content and _CPP_QUALIFIED.search(text)):
+        return "cpp"
+    return "c"
+
+
+def by_content(language: str, rel_path: str, content: bytes) -> str:
+    """The language of a file whose name is ambiguous, from its content."""
+    if language == "c" and rel_path[-2:].lower() == ".h":
+        return header_language(content)
+    return language
 
 
 def is_binary(head: bytes) -> bool:

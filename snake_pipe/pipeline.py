@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import secrets
 import shutil
@@ -264,6 +265,19 @@ def open_sinks(uris: Sequence[str]) -> Iterator[list[Sink]]:
         yield [stack.enter_context(open_sink(uri)) for uri in uris]
 
 
+@contextmanager
+def fewer_collections(young: int = 50_000) -> Iterator[None]:
+    """A run unpickles millions of small acyclic rows: at the default threshold (700) the
+    collector scans them thousands of times for nothing (0.8 s in a 20 s run). Restored
+    afterwards, since the process may be the caller's."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(young, threshold[0]), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+
+
 class Run:
     """One open store with its sinks, checkpoints and parser pool. ``ingest`` drives it through
     one scan; ``watch`` through a scan and then the watcher's events. It wires, it owns no stage."""
@@ -308,6 +322,7 @@ class Run:
         stack = self._stack
         try:
             stack.enter_context(store_lock(self.store_dir))
+            stack.enter_context(fewer_collections())
             self.store = stack.enter_context(CheckpointStore(self.store_dir / CHECKPOINTS))
             self.sinks = stack.enter_context(open_sinks(self.uris))
             self.run = start_run(self.store, self.config, self.root, self.uris, self.view)

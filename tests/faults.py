@@ -2,7 +2,7 @@
 
 A file whose content holds ``SNAKE-PIPE-FAULT:<kind>`` misbehaves when parsed: ``segv`` kills
 its worker with SIGSEGV, ``oom`` with SIGKILL (as the OOM killer does), ``exit`` calls
-``os._exit``, ``hang`` never returns, ``raise`` raises. Nothing happens without the hook.
+``os._exit``, ``hang`` never returns, ``slow`` takes 3 s, ``raise`` raises. Nothing happens without the hook.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ def _faulty_parse_into(result: worker.FileResult, language: str, source: bytes) 
             os._exit(3)
         elif kind == b"hang":
             time.sleep(3600)
+        elif kind == b"slow":
+            time.sleep(3)
         elif kind == b"raise":
             raise RuntimeError("injected failure")
     _real_parse_into(result, language, source)

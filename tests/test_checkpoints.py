@@ -247,8 +247,9 @@ def test_git_index_blob_ids_spare_reading_touched_files(tmp_path: Path) -> None:
 
 def test_two_runs_on_one_store_do_not_overlap(tmp_path: Path) -> None:
     repo = big_repo(tmp_path / "repo", 2500)
+    (repo / "slow.py").write_text("# SNAKE-PIPE-FAULT:slow\n")  # the first run lasts 3 s at least
     cmd = [sys.executable, "-m", "snake_pipe", "ingest", str(repo), "--quiet"]
-    first = subprocess.Popen(cmd)
+    first = subprocess.Popen(cmd, env={**os.environ, "SNAKE_PIPE_TEST_WORKER_HOOK": "tests.faults"})
     lock = repo / ".snake-pipe" / "run.lock"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not (lock.exists() and lock.read_text()):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -7,7 +8,7 @@ from snake_pipe import languages
 from snake_pipe.config import resolve_config
 from snake_pipe.discover import Walker, explain
 from snake_pipe.records import FileResult, WorkItem
-from tests.conftest import run_cli, write_tree
+from tests.conftest import rows, run_cli, write_tree
 
 
 def walk(root: Path, store: Path | None = None, **cli: object) -> dict[str, WorkItem | FileResult]:
@@ -108,6 +109,60 @@ def test_languages_by_name_and_shebang() -> None:
     assert set(languages.EXTENSIONS.values()) <= languages.supported_languages()
     reachable = {*languages.EXTENSIONS.values(), *languages.FILENAMES.values(), "query"}
     assert languages.supported_languages() - reachable == languages.EMBEDDED
+
+
+CPP_HEADER = """#pragma once
+#include <vector>
+
+namespace geo {
+class Shape {
+ public:
+  virtual double area() const = 0;
+};
+}  // namespace geo
+"""
+C_HEADER = """#ifndef LIST_H
+#define LIST_H
+/* Like std::list, in C. See list::push below. */
+typedef struct list { struct list *next; int value : 31; } list;
+int list_push(list **head, int value);
+#endif
+"""
+OBJC_HEADER = """#import <Foundation/Foundation.h>
+
+@interface Greeter : NSObject
+- (NSString *)greet:(NSString *)name;
+@end
+"""
+
+
+def test_h_headers_are_c_cpp_or_objc_by_content(tmp_path: Path) -> None:
+    assert languages.header_language(C_HEADER.encode()) == "c"
+    assert languages.header_language(CPP_HEADER.encode()) == "cpp"
+    assert languages.header_language(OBJC_HEADER.encode()) == "objc"
+    assert languages.header_language(b"void f(ns::Type t);\n") == "cpp"
+    assert languages.header_language(b"[[gnu::unused]] static int x;\n// a::b\n") == "c"
+    assert languages.by_content("c", "src/x.c", CPP_HEADER.encode()) == "c"  # .c is C
+    write_tree(tmp_path, {"shape.h": CPP_HEADER, "list.h": C_HEADER, "greeter.h": OBJC_HEADER})
+    config = resolve_config({}, None, {})
+    assert explain(tmp_path, "list.h", config) == [
+        "included: language c (by file name or extension)"
+    ]
+    assert explain(tmp_path, "shape.h", config) == [
+        "included: language cpp (by content: c by file name or extension, but it has cpp "
+        "constructs)"
+    ]
+    assert run_cli("ingest", tmp_path, "--quiet").returncode == 0
+    db = tmp_path / ".snake-pipe" / "records.sqlite"
+    assert rows(db, "SELECT path, language, status FROM files ORDER BY path") == [
+        ("greeter.h", "objc", "ok"), ("list.h", "c", "ok"), ("shape.h", "cpp", "ok"),
+    ]  # fmt: skip
+    report = tmp_path / "report.json"  # c, cpp and objc share one extractor version
+    assert run_cli("ingest", tmp_path, "--quiet", "--report", report).returncode == 0
+    assert json.loads(report.read_text())["progress"]["processed_files"] == 0
+    assert rows(db, "SELECT name, kind, scope FROM symbols WHERE path = 'shape.h'") == [
+        ("geo", "namespace", None), ("Shape", "class", "geo"), ("area", "method", "geo.Shape"),
+    ]  # fmt: skip
 
 
 def test_explain(tmp_path: Path) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import pickle
 import sqlite3
 from pathlib import Path
 
 from snake_pipe.parse.ast import decode_tree
-from snake_pipe.records import FileResult, Symbol
+from snake_pipe.records import FileResult, Import, ParseError, Symbol
 from tests.conftest import JS_SAMPLE, PY_SAMPLE, rows, run_cli, write_tree
 
 REPORT_KEYS = {
@@ -215,3 +217,20 @@ def test_sqlite_bulk_load_cut_off_goes_on_without_indexes(tmp_path: Path) -> Non
         ]
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert set(INDEXES) <= indexes
+
+
+def test_a_result_crosses_processes_whole() -> None:
+    """Results are pickled with plain tuples for rows: every field must come back, rows as
+    the named tuples the sinks and the API read by attribute."""
+    result = FileResult(
+        "a/b.py", "python", 10, 20, "hash", 3, "syntax_error", "cat", "msg", 1, 99, 1.5,
+        [Symbol("f", "function", 1, 2, "C")], [Import("os", 1)],
+        [ParseError("MISSING", 1, 2, 3, 4)], "[]", True, True, {"plugin": [1]},
+    )  # fmt: skip
+    assert all(  # no field left at its default, so a field the pickling forgets shows
+        getattr(result, f.name) != f.default for f in dataclasses.fields(FileResult)
+    )
+    back = pickle.loads(pickle.dumps(result))
+    assert back == result
+    assert back.symbols[0].name == "f" and back.imports[0].module == "os"
+    assert back.parse_errors[0].kind == "MISSING"

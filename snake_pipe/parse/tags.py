@@ -23,10 +23,11 @@ from importlib import metadata, resources
 import tree_sitter as ts
 import tree_sitter_language_pack as tslp
 
+from snake_pipe.languages import HEADER_LANGUAGES
 from snake_pipe.records import Import, Symbol
 
 # Bump when extraction code changes what records a file yields: files are parsed again.
-EXTRACTOR_VERSION = 2
+EXTRACTOR_VERSION = 3
 CLASS_LIKE = frozenset(
     {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
 )
@@ -64,10 +65,14 @@ def extractor_version(language: str | None, fingerprint: str) -> int:
     grammar pack and the settings that change records. A change re-parses only what it affects."""
     digest = hashlib.blake2b(digest_size=8)
     pack = metadata.version("tree-sitter-language-pack")
+    # Discovery names a .h file "c" and the worker may find it is C++ or Objective-C: those
+    # three languages share one version, so the checkpoint matches what the planner expects.
+    family = HEADER_LANGUAGES if language in HEADER_LANGUAGES else (language,)
     digest.update(
-        f"{EXTRACTOR_VERSION}|{pack}|{ts.LANGUAGE_VERSION}|{fingerprint}|{language}".encode()
+        f"{EXTRACTOR_VERSION}|{pack}|{ts.LANGUAGE_VERSION}|{fingerprint}|{family}".encode()
     )
-    digest.update((query_source(language) or "").encode() if language else b"")
+    for member in family:
+        digest.update((query_source(member) or "").encode() if member else b"")
     return int.from_bytes(digest.digest(), "little") >> 1  # fits a signed 64-bit field
 
 

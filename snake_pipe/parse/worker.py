@@ -106,15 +106,6 @@ def parser_for(language: str) -> ts.Parser:
     return tslp.get_parser(language)  # type: ignore[arg-type]
 
 
-@cache
-def errors_query(language: str) -> ts.Query:
-    lang = tslp.get_language(language)  # type: ignore[arg-type]
-    try:
-        return ts.Query(lang, "(ERROR) @ERROR (MISSING) @MISSING")
-    except ts.QueryError:  # a grammar too old for MISSING patterns
-        return ts.Query(lang, "(ERROR) @ERROR")
-
-
 def git_blob_id(content: bytes) -> str:
     """The id git gives these bytes, so hashes compare with ``git ls-files -s``."""
     digest = hashlib.sha1(b"blob %d\0" % len(content), usedforsecurity=False)
@@ -181,11 +172,11 @@ def extract_file(item: WorkItem) -> FileResult:
         result.status, result.error_category, result.error = "skipped", "binary", "binary file"
         return result
     language = item.language or languages.by_shebang(content[:256])
-    result.language = language
     if language is None:
         result.status, result.error_category = "skipped", "unsupported"
         result.error = "no grammar for this file name, extension or shebang"
         return result
+    language = result.language = languages.by_content(language, item.path, content)
     key = (content_hash, language)
     if (seen := _by_content.get(key)) is not None:
         return replace(seen, path=item.path, size_bytes=item.size, mtime_ns=item.mtime_ns,
@@ -214,7 +205,7 @@ def parse_into(result: FileResult, language: str, source: bytes) -> None:
     if query is not None:
         result.symbols, result.imports = extract_tags(query, root)
     if root.has_error:
-        errors = collect_errors(language, root)
+        errors = collect_errors(root)
         result.syntax_error_count = len(errors)
         result.parse_errors = errors[: _options.max_errors_per_file]
         result.status = "syntax_error"
@@ -225,37 +216,31 @@ def parse_into(result: FileResult, language: str, source: bytes) -> None:
         plugins.run_plugins(result, language, source, tree)
 
 
-def collect_errors(language: str, root: ts.Node) -> list[ParseError]:
-    captures = ts.QueryCursor(errors_query(language)).captures(root)
-    kinds: tuple[Literal["ERROR", "MISSING"], ...] = ("ERROR", "MISSING")
-    nodes = [(kind, n) for kind in kinds for n in captures.get(kind, ())]
-    if not nodes:  # some grammars hide errors from queries: find them the slow way
-        nodes = [(kinds[0] if n.is_error else kinds[1], n) for n in _error_nodes(root)]
-    errors = [
-        ParseError(
-            kind, n.start_point[0] + 1, n.start_point[1] + 1, n.end_point[0] + 1, n.end_point[1] + 1
-        )  # fmt: skip
-        for kind, n in nodes
-    ]
-    errors.sort(key=lambda e: (e.start_line, e.start_col))
-    return errors
-
-
-def _error_nodes(root: ts.Node) -> list[ts.Node]:
-    """ERROR and MISSING nodes, descending only into subtrees that contain one. A hidden
-    MISSING token (some external scanners make them) is reported at its closest visible
-    ancestor."""
-    found, stack = [], [root]
+def collect_errors(root: ts.Node) -> list[ParseError]:
+    """Every ERROR and MISSING node, in source order. The walk descends only into subtrees
+    that hold an error: a query would visit every node, and most of a broken file is fine."""
+    found: list[tuple[int, int, bool, ts.Node]] = []  # (row, column, is MISSING, node)
+    stack = [root]
     while stack:
         node = stack.pop()
-        if node.is_error or node.is_missing:
-            found.append(node)
+        if node.is_missing:
+            found.append((*node.start_point, True, node))
             continue
-        inner = [c for c in node.children if c.has_error or c.is_missing]
-        if not inner and node.has_error:
-            found.append(node)
-        stack.extend(inner)
-    return found
+        if node.is_error:
+            found.append((*node.start_point, False, node))
+        # an ERROR node inside another may have no error cost, so no has_error of its own
+        inner = [c for c in node.children if c.has_error or c.is_error]
+        if not inner and not node.is_error:
+            # a hidden MISSING token (some external scanners make them): at its closest
+            # visible ancestor
+            found.append((*node.start_point, True, node))
+        stack.extend(reversed(inner))
+    found.sort(key=lambda f: f[:3])
+    kinds: tuple[Literal["ERROR"], Literal["MISSING"]] = ("ERROR", "MISSING")
+    return [
+        ParseError(kinds[missing], row + 1, col + 1, n.end_point[0] + 1, n.end_point[1] + 1)
+        for row, col, missing, n in found
+    ]
 
 
 def process_batch(items: list[WorkItem | FileResult]) -> list[FileResult]:
