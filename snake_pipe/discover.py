@@ -127,7 +127,7 @@ class Walker:
                 is_dir = not is_link and entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue  # vanished between listing and looking
-            if not decide(rel, is_dir, chain, entry.name).included:
+            if not decide(rel, is_dir, chain, entry.name, why=False).included:
                 continue
             if is_link:
                 yield from self.symlink_items(rel, entry, subdirs if linked is None else linked)

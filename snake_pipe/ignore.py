@@ -29,6 +29,8 @@ class Decision:
 
 
 KEEP = Decision(True, None)
+_MATCHED = Decision(False, None)  # matched by a pattern of a file without negations
+_NOT_INCLUDED = Decision(False, "not matched by any --include pattern")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class RuleFile:
     line_numbers: tuple[int, ...]
     texts: tuple[str, ...]
     prefilter: re.Pattern[str] | None
+    negations: bool  # without any, a prefilter hit is the answer and only "why" needs pathspec
 
     @classmethod
     def from_lines(cls, base: str, label: str, lines: list[str]) -> RuleFile:
@@ -54,12 +57,13 @@ class RuleFile:
         ]
         prefilter = re.compile("|".join(f"(?:{r})" for r in regexes)) if regexes else None
         return cls(
-            base, label, spec, tuple(n for n, _ in kept),
-            tuple(t for _, t in kept), prefilter,
+            base, label, spec, tuple(n for n, _ in kept), tuple(t for _, t in kept),
+            prefilter, any(p.include is False for p in spec.patterns),
         )  # fmt: skip
 
-    def check(self, rel: str, is_dir: bool) -> Decision | None:
-        """Ignored (included=False), re-included by a negation (True), or None: no opinion."""
+    def check(self, rel: str, is_dir: bool, why: bool = True) -> Decision | None:
+        """Ignored (included=False), re-included by a negation (True), or None: no opinion.
+        Without ``why`` the decision may name no rule."""
         if self.base:
             if not rel.startswith(self.base + "/"):
                 return None
@@ -68,6 +72,8 @@ class RuleFile:
             rel += "/"
         if self.prefilter is None or not self.prefilter.search(rel):
             return None
+        if not why and not self.negations:
+            return _MATCHED
         result = self.spec.check_file(rel)
         if result.include is None or result.index is None:
             return None
@@ -111,19 +117,25 @@ class Rules:
         return (*parent, own) if own else parent
 
     def decide(
-        self, rel: str, is_dir: bool, chain: tuple[RuleFile, ...], name: str | None = None
+        self,
+        rel: str,
+        is_dir: bool,
+        chain: tuple[RuleFile, ...],
+        name: str | None = None,
+        why: bool = True,
     ) -> Decision:
-        """Keep or drop one path, given the rule chain of its directory."""
+        """Keep or drop one path, given the rule chain of its directory; ``why`` names the rule
+        (for ``explain``), which costs a pathspec lookup per matched path."""
         if name is None:
             name = rel.rsplit("/", 1)[-1]
         if name in NEVER:
             return Decision(False, f"{name}/ is never ingested")
         if rel in self.never_paths:
             return Decision(False, "the snake-pipe store is never ingested")
-        if self.exclude and (d := self.exclude.check(rel, is_dir)) and not d.included:
+        if self.exclude and (d := self.exclude.check(rel, is_dir, why)) and not d.included:
             return d
         for rule_file in reversed(chain):
-            decision = rule_file.check(rel, is_dir)
+            decision = rule_file.check(rel, is_dir, why)
             if decision is not None:
                 if not decision.included:
                     return decision
@@ -131,9 +143,9 @@ class Rules:
         else:
             decision = None
         if not is_dir and self.include:
-            matched = self.include.check(rel, False)
+            matched = self.include.check(rel, False, why)
             if matched is None or matched.included:
-                return Decision(False, "not matched by any --include pattern")
+                return _NOT_INCLUDED
             return Decision(True, matched.rule)
         return decision or KEEP
 

@@ -449,7 +449,15 @@ class Run:
             Walker(self.root, self.config, self.store_dir), self.queue, self.planner
         )
         discovery.start()
-        self.process(self.queue.take, lambda: discovery.found - self.planner.unchanged)
+
+        def take(n: int) -> list[Item]:
+            items = self.queue.take(n)
+            if not items:  # the walk is over and every file is in a batch
+                for sink in self.sinks:
+                    sink.walk_done()
+            return items
+
+        self.process(take, lambda: discovery.found - self.planner.unchanged)
         self.stats.unchanged += self.planner.unchanged
         self.stats.discovered = discovery.found
         if self.stopped:

@@ -273,7 +273,9 @@ class Tree:
 
     def wanted(self, rel: str, is_dir: bool) -> bool:
         chain = self.dirs.get(rel.rpartition("/")[0])
-        return chain is not None and self.walker.rules.decide(rel, is_dir, chain).included
+        return (
+            chain is not None and self.walker.rules.decide(rel, is_dir, chain, why=False).included
+        )
 
     def under(self, rel_dir: str) -> list[str]:
         prefix = rel_dir + "/" if rel_dir else ""

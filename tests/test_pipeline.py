@@ -195,6 +195,25 @@ def test_sqlite_first_load_builds_indexes_and_upserts_repeats(tmp_path: Path) ->
         assert set(INDEXES) <= indexes
 
 
+def test_sqlite_indexes_built_when_the_walk_is_done_and_batches_still_arrive(
+    tmp_path: Path,
+) -> None:
+    """The ingest builds indexes while the parsers finish their last batches: those batches
+    are written after, and replace rows as any other write does."""
+    from snake_pipe.sinks.sqlite import INDEXES, SQLiteSink
+
+    with SQLiteSink(tmp_path / "records.sqlite") as sink:
+        sink.write([one_symbol("a.py", "f")])
+        sink.walk_done()
+        indexes = {r[0] for r in sink.conn.execute("SELECT name FROM sqlite_master")}
+        assert set(INDEXES) <= indexes
+        sink.write([one_symbol("b.py", "g"), one_symbol("a.py", "h")])
+        assert sorted(sink.conn.execute("SELECT path, name FROM symbols")) == [
+            ("a.py", "h"),
+            ("b.py", "g"),
+        ]
+
+
 def test_sqlite_bulk_load_cut_off_goes_on_without_indexes(tmp_path: Path) -> None:
     """A database killed mid-load (rows, no indexes) is not indexed on open: the load goes on
     and its rows stay exact."""

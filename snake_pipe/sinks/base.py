@@ -35,6 +35,10 @@ class Sink(ABC):
     def end_run(self, run_id: str) -> None:
         """A run finished writing everything it had."""
 
+    def walk_done(self) -> None:
+        """Discovery is over and the last batches are in flight: deferred work (indexes) can
+        overlap with the parsers' tail. Batches may still be written afterwards."""
+
     def scan_finished(self) -> None:
         """A full walk is written (a watch goes on): finish deferred work such as indexes."""
 
