@@ -11,13 +11,14 @@ import sys
 from collections.abc import Sequence
 from contextlib import ExitStack, closing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snake_pipe import __version__
-from snake_pipe.config import Config, resolve_config
 from snake_pipe.errors import ConfigError, SnakePipeError
-from snake_pipe.events import EventLog
 from snake_pipe.executors import check_executor, prestart
+
+if TYPE_CHECKING:  # pydantic and the config load after the parser processes begin to start
+    from snake_pipe.config import Config
 
 
 class _Parser(argparse.ArgumentParser):
@@ -125,6 +126,8 @@ CONFIG_OPTIONS = ("store", "workers", "batch_size", "sinks", "ast", "include", "
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
+    from snake_pipe.config import resolve_config
+
     cli: dict[str, Any] = {k: getattr(args, k, None) for k in CONFIG_OPTIONS}
     for key in ("sinks", "include", "exclude"):
         if isinstance(cli[key], list):
@@ -144,6 +147,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         return dry_run(args.repo, config, sys.stdout)
     with ExitStack() as stack:
+        from snake_pipe.events import EventLog
+
         events = [stack.enter_context(closing(EventLog(args.events)))] if args.events else []
         report = ingest(args.repo, config, report_path=args.report, view=make_view(config.quiet),
                         executor=args.executor, restart=args.restart, events=events)  # fmt: skip
