@@ -265,17 +265,36 @@ def open_sinks(uris: Sequence[str]) -> Iterator[list[Sink]]:
         yield [stack.enter_context(open_sink(uri)) for uri in uris]
 
 
+@dataclass
+class _Collector:
+    """The caller's collector thresholds, kept while runs are open."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    runs: int = 0
+    saved: tuple[int, ...] = ()
+
+
+_COLLECTOR = _Collector()
+
+
 @contextmanager
 def fewer_collections(young: int = 50_000) -> Iterator[None]:
     """A run unpickles millions of small acyclic rows: at the default threshold (700) the
-    collector scans them thousands of times for nothing (0.8 s in a 20 s run). Restored
-    afterwards, since the process may be the caller's."""
-    threshold = gc.get_threshold()
-    gc.set_threshold(max(young, threshold[0]), *threshold[1:])
+    collector scans them thousands of times for nothing (0.8 s in a 20 s run). The caller's
+    thresholds come back when the last open run ends: the process may be theirs."""
+    state = _COLLECTOR
+    with state.lock:
+        if state.runs == 0:
+            state.saved = gc.get_threshold()
+            gc.set_threshold(max(young, state.saved[0]), *state.saved[1:])
+        state.runs += 1
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
+        with state.lock:
+            state.runs -= 1
+            if state.runs == 0:
+                gc.set_threshold(*state.saved)
 
 
 class Run:

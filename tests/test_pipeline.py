@@ -253,3 +253,14 @@ def test_a_result_crosses_processes_whole() -> None:
     assert back == result
     assert back.symbols[0].name == "f" and back.imports[0].module == "os"
     assert back.parse_errors[0].kind == "MISSING"
+
+
+def test_runs_give_the_callers_collector_thresholds_back() -> None:
+    import gc
+
+    from snake_pipe.pipeline import fewer_collections
+
+    before = gc.get_threshold()
+    with fewer_collections(), fewer_collections():  # two runs open in one process
+        assert gc.get_threshold()[0] >= 50_000
+    assert gc.get_threshold() == before
