@@ -17,6 +17,7 @@ capture the same node, the first pattern in the file wins.
 from __future__ import annotations
 
 import hashlib
+import sys
 from functools import cache
 from importlib import metadata, resources
 
@@ -103,39 +104,47 @@ def _import(nodes: list[ts.Node]) -> Import:
     return Import(raw.decode("utf-8", "replace").strip().strip(_QUOTES), first.start_point[0] + 1)
 
 
+@cache
+def _definitions(query: ts.Query) -> dict[str, tuple[str, bool] | None]:
+    """Capture name -> (kind, is a symbol) for ``definition.<kind>`` and ``scope.<kind>``, else
+    None. One string per kind, shared by every symbol: smaller pickles on the way back."""
+    table: dict[str, tuple[str, bool] | None] = {}
+    for i in range(query.capture_count):
+        role, _, kind = (capture := query.capture_name(i)).partition(".")
+        known = role in ("definition", "scope")
+        table[capture] = (sys.intern(kind), role == "definition") if known else None
+    return table
+
+
 def extract_tags(query: ts.Query, root: ts.Node) -> tuple[list[Symbol], list[Import]]:
-    # (start, end) -> (pattern index, kind, name, start line, end line, is a symbol)
-    defs: dict[tuple[int, int], tuple[int, str, str, int, int, bool]] = {}
+    # (start, end) -> (pattern index, kind, is a symbol, name, start line, end line)
+    defs: dict[tuple[int, int], tuple[int, str, bool, str, int, int]] = {}
     imports: list[Import] = []
+    definitions = _definitions(query)
     for pattern, captures in ts.QueryCursor(query).matches(root):
         names = captures.get("name")
         for capture, nodes in captures.items():
             if capture == "import.module":
                 imports.append(_import(nodes))
                 continue
-            kind_sep = capture.find(".")
-            role = capture[:kind_sep]
-            if not names or role not in ("definition", "scope"):
+            if not names or (definition := definitions[capture]) is None:
                 continue
             node = nodes[0]
             key = (node.start_byte, node.end_byte)
             name = _text(names[0])
             if name and (key not in defs or pattern < defs[key][0]):  # the first pattern wins
-                defs[key] = (
-                    pattern, capture[kind_sep + 1 :], name,
-                    node.start_point[0] + 1, _end_line(node), role == "definition",
-                )  # fmt: skip
+                defs[key] = (pattern, *definition, name, node.start_point[0] + 1, _end_line(node))
     imports.sort(key=lambda i: i.line)
     return _nest(sorted(defs.items(), key=lambda kv: (kv[0][0], -kv[0][1]))), imports
 
 
 def _nest(
-    defs: list[tuple[tuple[int, int], tuple[int, str, str, int, int, bool]]],
+    defs: list[tuple[tuple[int, int], tuple[int, str, bool, str, int, int]]],
 ) -> list[Symbol]:
     """Give each definition its enclosing scope, turning functions in classes into methods."""
     symbols: list[Symbol] = []
     stack: list[tuple[int, str, str]] = []  # (end_byte, kind, dotted name)
-    for (start, end), (_, kind, name, start_line, end_line, emit) in defs:
+    for (start, end), (_, kind, emit, name, start_line, end_line) in defs:
         while stack and stack[-1][0] <= start:
             stack.pop()
         parent = stack[-1] if stack else None
