@@ -138,6 +138,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
 def cmd_ingest(args: argparse.Namespace) -> int:
     if not args.dry_run:
         prestart(args.executor)
+    from snake_pipe.events import EventLog
     from snake_pipe.pipeline import ingest
     from snake_pipe.progress import make_view, print_summary
 
@@ -147,8 +148,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         return dry_run(args.repo, config, sys.stdout)
     with ExitStack() as stack:
-        from snake_pipe.events import EventLog
-
         events = [stack.enter_context(closing(EventLog(args.events)))] if args.events else []
         report = ingest(args.repo, config, report_path=args.report, view=make_view(config.quiet),
                         executor=args.executor, restart=args.restart, events=events)  # fmt: skip

@@ -473,7 +473,7 @@ class Run:
             items = self.queue.take(n)
             if not items:  # the walk is over and every file is in a batch
                 for sink in self.sinks:
-                    sink.walk_done()
+                    sink.scan_finished()
             return items
 
         self.process(take, lambda: discovery.found - self.planner.unchanged)

@@ -204,7 +204,7 @@ def test_sqlite_indexes_built_when_the_walk_is_done_and_batches_still_arrive(
 
     with SQLiteSink(tmp_path / "records.sqlite") as sink:
         sink.write([one_symbol("a.py", "f")])
-        sink.walk_done()
+        sink.scan_finished()
         indexes = {r[0] for r in sink.conn.execute("SELECT name FROM sqlite_master")}
         assert set(INDEXES) <= indexes
         sink.write([one_symbol("b.py", "g"), one_symbol("a.py", "h")])

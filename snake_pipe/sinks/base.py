@@ -35,12 +35,10 @@ class Sink(ABC):
     def end_run(self, run_id: str) -> None:
         """A run finished writing everything it had."""
 
-    def walk_done(self) -> None:
-        """Discovery is over and the last batches are in flight: deferred work (indexes) can
-        overlap with the parsers' tail. Batches may still be written afterwards."""
-
     def scan_finished(self) -> None:
-        """A full walk is written (a watch goes on): finish deferred work such as indexes."""
+        """The walk is over: every file found is written or in a batch in flight. Finish
+        deferred work such as indexes; batches may still follow (the last ones in flight, a
+        watch's edits)."""
 
     def last_run_id(self) -> str | None:
         """The run that last wrote into this sink, if the sink can tell."""

@@ -175,9 +175,6 @@ class SQLiteSink(Sink):
         self._end_bulk()
         self._set_meta("completed_run_id", run_id)
 
-    def walk_done(self) -> None:
-        self._end_bulk()
-
     def scan_finished(self) -> None:
         self._end_bulk()
 
