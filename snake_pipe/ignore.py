@@ -18,6 +18,7 @@ from snake_pipe.config import Config
 
 NEVER = frozenset({".git"})  # VCS metadata, at any depth (submodules carry a .git file)
 _NAMED_GROUP = re.compile(r"\(\?P<[^>]+>")
+_SUFFIX_GLOB = re.compile(r"\*\.[\w+.-]+")  # `*.py`: any path part ending in `.py`
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class RuleFile:
     texts: tuple[str, ...]
     prefilter: re.Pattern[str] | None
     negations: bool  # without any, a prefilter hit is the answer and only "why" needs pathspec
+    suffixes: tuple[str, ...] | None  # when every pattern is `*.ext`: a faster prefilter
 
     @classmethod
     def from_lines(cls, base: str, label: str, lines: list[str]) -> RuleFile:
@@ -56,9 +58,13 @@ class RuleFile:
             if p.include is not None and p.regex is not None
         ]
         prefilter = re.compile("|".join(f"(?:{r})" for r in regexes)) if regexes else None
+        texts = tuple(t for _, t in kept)
+        suffixes = None
+        if texts and all(_SUFFIX_GLOB.fullmatch(t) for t in texts):
+            suffixes = tuple(t[1:] for t in texts)
         return cls(
-            base, label, spec, tuple(n for n, _ in kept), tuple(t for _, t in kept),
-            prefilter, any(p.include is False for p in spec.patterns),
+            base, label, spec, tuple(n for n, _ in kept), texts,
+            prefilter, any(p.include is False for p in spec.patterns), suffixes,
         )  # fmt: skip
 
     def check(self, rel: str, is_dir: bool, why: bool = True) -> Decision | None:
@@ -70,7 +76,10 @@ class RuleFile:
             rel = rel[len(self.base) + 1 :]
         if is_dir:
             rel += "/"
-        if self.prefilter is None or not self.prefilter.search(rel):
+        if self.suffixes is not None:
+            if not any(part.endswith(self.suffixes) for part in rel.split("/")):
+                return None
+        elif self.prefilter is None or not self.prefilter.search(rel):
             return None
         if not why and not self.negations:
             return _MATCHED

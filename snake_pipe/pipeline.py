@@ -334,6 +334,8 @@ class Run:
         self.stats = RunStats()
         self.backoff = backoff(config)
         self._memory_quiet_until = 0.0
+        self._write_s = 0.0  # time spent writing sinks
+        self._file_s: float | None = None  # parser seconds per file, recent batches weigh more
         self.stopped = False
         self._stack = ExitStack()
 
@@ -379,11 +381,16 @@ class Run:
             results = list({r.path: r for r in results}.values())
         changed = [r for r in results if not r.unchanged]
         touched = [(r.path, r.size_bytes, r.mtime_ns) for r in results if r.unchanged]
+        started = time.perf_counter()
         try:
             self.write_sinks(changed, touched)
         except SinkError as exc:
             self.batch_failed(exc, results, outcome.number)
             return []
+        self._write_s += time.perf_counter() - started
+        if outcome.ok and results:
+            per_file = outcome.worker_seconds / len(results)
+            self._file_s = per_file if self._file_s is None else (self._file_s + per_file) / 2
         self.breaker.record(False)
         failed = sum(r.status == "failed" for r in results)
         emit(self.events, BatchExecuted(outcome.number, len(results), len(results) - failed, failed,
@@ -440,9 +447,21 @@ class Run:
         self.view.message(f"batch failed, continuing: {error}")
 
     def process(self, take: Callable[[int], list[Item]], total: Callable[[], int]) -> None:
-        """Run batches from ``take`` until it is exhausted or the run is stopped."""
+        """Run batches from ``take`` until it is exhausted or the run is stopped. While a sink
+        is busy (building indexes) finished batches wait here, so new ones still go out."""
+        held: list[BatchOutcome[Item, FileResult]] = []
         for outcome in self.engine.run(take):
-            self.apply(outcome)
+            held.append(outcome)
+            if any(sink.busy for sink in self.sinks):
+                continue
+            self.apply_all(held, total)
+        self.apply_all(held, total)
+
+    def apply_all(
+        self, outcomes: list[BatchOutcome[Item, FileResult]], total: Callable[[], int]
+    ) -> None:
+        while outcomes:
+            self.apply(outcomes.pop(0))
             self.view.update(self.stats.processed, total(), self.stats.rate())
             self.check_memory()
 
@@ -469,9 +488,12 @@ class Run:
         )
         discovery.start()
 
+        finishing = [False]
+
         def take(n: int) -> list[Item]:
             items = self.queue.take(n)
-            if not items:  # the walk is over and every file is in a batch
+            if not finishing[0] and self.finish_due():
+                finishing[0] = True
                 for sink in self.sinks:
                     sink.scan_finished()
             return items
@@ -494,6 +516,18 @@ class Run:
         self.run["total_files"] = discovery.found
         self.checkpointer.finish("running", self.planner.touched, deleted, self.stats)
         return True
+
+    def finish_due(self) -> bool:
+        """Time for the sinks' deferred work (SQLite's indexes), in the background: the walk
+        is over and what is queued keeps the parsers busy about as long as that work takes,
+        guessed as half the time spent writing so far (about what an index build takes)."""
+        if not self.queue.closed:
+            return False
+        left = len(self.queue)
+        return left == 0 or (
+            self._file_s is not None
+            and left * self._file_s / self.config.workers <= self._write_s / 2
+        )
 
     def finish(self, status: RunStatus, report_path: str | Path | None = None) -> RunReport:
         """Mark the run ``status`` in the store and the sinks; the report of the run."""

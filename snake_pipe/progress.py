@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import IO, Protocol
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    TaskProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)  # fmt: skip
-from rich.progress import Progress as RichProgress
-from rich.table import Table
+from typing import IO, TYPE_CHECKING, Protocol
 
 from snake_pipe.report import RunReport
+
+if TYPE_CHECKING:  # rich loads when a bar or a table is drawn: --quiet runs start sooner
+    from rich.console import Console
+    from rich.table import Table
 
 
 class ProgressView(Protocol):
@@ -58,6 +51,15 @@ class LogLines:
 
 class Bar:
     def __init__(self, console: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as RichProgress
+
         self.console = console
         self.bar = RichProgress(
             TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(),
@@ -82,11 +84,15 @@ def make_view(quiet: bool, stream: IO[str] | None = None) -> ProgressView:
     if quiet:
         return Silent()
     if stream.isatty():
+        from rich.console import Console
+
         return Bar(Console(file=stream))
     return LogLines(stream)
 
 
 def summary_table(report: RunReport) -> Table:
+    from rich.table import Table
+
     p, perf = report.progress, report.performance
     table = Table(title=f"snake-pipe run {report.processing_id}: {report.status}", show_edge=False)
     for col in ("language", "files", "ok", "syntax_error", "failed", "skipped", "symbols"):
@@ -109,4 +115,6 @@ def summary_table(report: RunReport) -> Table:
 
 
 def print_summary(report: RunReport, stream: IO[str] | None = None) -> None:
+    from rich.console import Console
+
     Console(file=stream or sys.stderr, width=100).print(summary_table(report))

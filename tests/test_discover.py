@@ -50,6 +50,28 @@ def test_no_ignore_include_exclude(tmp_path: Path) -> None:
     assert set(walk(tmp_path, include=("*.py",), exclude=("lib/d.py",))) == {"a.py"}
 
 
+def test_suffix_patterns_decide_as_pathspec_does() -> None:
+    """`*.ext` lists (the usual --include) skip the regexes and must agree with them."""
+    from snake_pipe.ignore import RuleFile
+
+    lines = ["*.py", "*.tar.gz", "*.c++", "*.d.ts"]
+    fast = RuleFile.from_lines("sub", "--include", lines)
+    slow = RuleFile.from_lines("sub", "--include", [*lines, "zz[z]"])  # not all suffixes
+    assert fast.suffixes == (".py", ".tar.gz", ".c++", ".d.ts") and slow.suffixes is None
+    paths = [
+        "sub/a.py", "sub/a.pyc", "sub/x/.py", "sub/x.py/readme", "sub/a.py.txt", "sub/b.tar.gz",
+        "sub/b.gz", "sub/d/e.c++", "sub/e.cxx", "sub/t.d.ts", "sub/t.ts", "a.py", "subx/a.py",
+        "sub/A.PY", "sub/nothing", "sub/deep/er/f.py",
+    ]  # fmt: skip
+    for path in paths:
+        for is_dir in (False, True):
+            got = fast.check(path, is_dir, why=False)
+            want = slow.check(path, is_dir, why=False)
+            assert (got is not None) == (want is not None), (path, is_dir)
+            if is_dir is False:
+                assert fast.check(path, is_dir) == slow.check(path, is_dir)
+
+
 def test_store_and_git_never_walked(tmp_path: Path) -> None:
     write_tree(
         tmp_path, {"a.py": "", ".git/HEAD": "ref", "store/x.py": "", "sub/.git": "gitdir: x"}

@@ -8,6 +8,9 @@ import pickle
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from snake_pipe.errors import SinkError
 from snake_pipe.parse.ast import decode_tree
 from snake_pipe.records import FileResult, Import, ParseError, Symbol
 from tests.conftest import JS_SAMPLE, PY_SAMPLE, rows, run_cli, write_tree
@@ -198,18 +201,40 @@ def test_sqlite_first_load_builds_indexes_and_upserts_repeats(tmp_path: Path) ->
 def test_sqlite_indexes_built_when_the_walk_is_done_and_batches_still_arrive(
     tmp_path: Path,
 ) -> None:
-    """The ingest builds indexes while the parsers finish their last batches: those batches
-    are written after, and replace rows as any other write does."""
+    """The ingest builds indexes in the background while the parsers finish their last
+    batches: those batches are written after (a write waits for the build), and replace rows
+    as any other write does."""
     from snake_pipe.sinks.sqlite import INDEXES, SQLiteSink
 
     with SQLiteSink(tmp_path / "records.sqlite") as sink:
         sink.write([one_symbol("a.py", "f")])
         sink.scan_finished()
+        sink.write([one_symbol("b.py", "g"), one_symbol("a.py", "h")])
+        assert not sink.busy
         indexes = {r[0] for r in sink.conn.execute("SELECT name FROM sqlite_master")}
         assert set(INDEXES) <= indexes
-        sink.write([one_symbol("b.py", "g"), one_symbol("a.py", "h")])
         assert sorted(sink.conn.execute("SELECT path, name FROM symbols")) == [
             ("a.py", "h"),
+            ("b.py", "g"),
+        ]
+
+
+def test_sqlite_index_build_failing_in_the_background_fails_the_next_call(
+    tmp_path: Path,
+) -> None:
+    """An index the background build cannot create is a SinkError naming the database at the
+    next call, not a lost exception; the load goes on and the rows stay."""
+    from snake_pipe.sinks.sqlite import SQLiteSink
+
+    with SQLiteSink(tmp_path / "records.sqlite") as sink:
+        sink.write([one_symbol("a.py", "f")])
+        sink.conn.execute("CREATE TABLE symbols_name (x)")  # takes an index's name
+        sink.scan_finished()
+        with pytest.raises(SinkError, match=r"records\.sqlite: creating indexes failed"):
+            sink.write([one_symbol("b.py", "g")])
+        sink.write([one_symbol("b.py", "g")])
+        assert sorted(sink.conn.execute("SELECT path, name FROM symbols")) == [
+            ("a.py", "f"),
             ("b.py", "g"),
         ]
 

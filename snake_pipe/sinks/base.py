@@ -36,9 +36,15 @@ class Sink(ABC):
         """A run finished writing everything it had."""
 
     def scan_finished(self) -> None:
-        """The walk is over: every file found is written or in a batch in flight. Finish
-        deferred work such as indexes; batches may still follow (the last ones in flight, a
-        watch's edits)."""
+        """The walk is over: what it found is written, queued or in flight. Finish deferred
+        work such as indexes, in the background if the sink can (see ``busy``); batches still
+        follow (the rest of the queue, a watch's edits)."""
+
+    @property
+    def busy(self) -> bool:
+        """True while work begun by ``scan_finished`` runs: callers hold their batches until
+        it ends rather than block on a write (any other call waits for it)."""
+        return False
 
     def last_run_id(self) -> str | None:
         """The run that last wrote into this sink, if the sink can tell."""

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -61,12 +62,17 @@ class SQLiteSink(Sink):
     Into an empty database it bulk-loads: no secondary indexes until the walk ends
     (``scan_finished``, ``end_run`` or ``close``), and no deletes, since no row can exist yet.
     A load cut off by a kill goes on the same way when the database is opened again. Writing a
-    path the database already holds, or deleting one, ends the bulk load first."""
+    path the database already holds, or deleting one, ends the bulk load first.
+
+    ``scan_finished`` builds the indexes in a thread (SQLite lets go of the GIL), so the
+    parsers' last batches overlap it; every other call waits for that thread first."""
 
     tracks_runs = True
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._indexing: threading.Thread | None = None
+        self._indexing_error: sqlite3.Error | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fresh = not self.path.exists()
@@ -97,7 +103,29 @@ class SQLiteSink(Sink):
         for name, definition in INDEXES.items():
             self.conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
 
+    def _build_indexes(self) -> None:
+        try:
+            self._create_indexes()
+        except sqlite3.Error as exc:
+            self._indexing_error = exc
+
+    def _settle(self) -> None:
+        """Wait for the background index build; its failure is this call's."""
+        if self._indexing is None:
+            return
+        self._indexing.join()
+        self._indexing = None
+        if (error := self._indexing_error) is not None:
+            self._indexing_error = None  # the bulk load goes on; the next end retries
+            raise sink_error(f"sqlite:{self.path}: creating indexes failed ({error})", error)
+        self._bulk = None
+
+    @property
+    def busy(self) -> bool:
+        return self._indexing is not None and self._indexing.is_alive()
+
     def _end_bulk(self) -> None:
+        self._settle()
         if self._bulk is not None:
             try:
                 self._create_indexes()
@@ -110,6 +138,7 @@ class SQLiteSink(Sink):
     def write(self, results: Sequence[FileResult], deleted: Sequence[str] = ()) -> None:
         gone = [(p,) for p in deleted]
         touched = [(r.path,) for r in results] + gone
+        self._settle()
         try:
             bulk = self._bulk
             if bulk is not None and (deleted or any(r.path in bulk for r in results)):
@@ -154,6 +183,7 @@ class SQLiteSink(Sink):
             raise sink_error(f"sqlite:{self.path}: writing a batch failed ({exc})", exc) from exc
 
     def touch(self, stats: Sequence[tuple[str, int, int]]) -> None:
+        self._settle()
         try:
             with self.conn:
                 self.conn.executemany(
@@ -166,6 +196,7 @@ class SQLiteSink(Sink):
             ) from exc
 
     def _set_meta(self, key: str, value: str) -> None:
+        self._settle()
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def begin_run(self, run_id: str) -> None:
@@ -176,16 +207,23 @@ class SQLiteSink(Sink):
         self._set_meta("completed_run_id", run_id)
 
     def scan_finished(self) -> None:
-        self._end_bulk()
+        if self._bulk is not None and self._indexing is None:
+            self._indexing = threading.Thread(
+                target=self._build_indexes, name="snake-pipe-sqlite-indexes", daemon=True
+            )
+            self._indexing.start()
 
     def last_run_id(self) -> str | None:
+        self._settle()
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'run_id'").fetchone()
         return None if row is None else str(row[0])
 
     def paths(self) -> set[str]:
+        self._settle()
         return {row[0] for row in self.conn.execute("SELECT path FROM files")}
 
     def file_count(self) -> int:
+        self._settle()
         return int(self.conn.execute("SELECT count(*) FROM files").fetchone()[0])
 
     def close(self) -> None:
