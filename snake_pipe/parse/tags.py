@@ -17,6 +17,7 @@ capture the same node, the first pattern in the file wins.
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 from functools import cache
 from importlib import metadata, resources
@@ -33,6 +34,8 @@ CLASS_LIKE = frozenset(
     {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
 )
 _QUOTES = "\"'`<>"
+_CAPTURE = re.compile(r"@([\w.]+)")
+_sources: dict[ts.Query, str] = {}  # the text each compiled tags query came from
 # Grammars that are supersets of another's, sharing its query file.
 QUERY_ALIASES = {"tsx": "typescript"}
 
@@ -57,7 +60,11 @@ def query_source(language: str) -> str | None:
 def tags_query(language: str) -> ts.Query | None:
     """The compiled tags query of a language, compiled once per process."""
     source = query_source(language)
-    return None if source is None else ts.Query(tslp.get_language(language), source)  # type: ignore[arg-type]
+    if source is None:
+        return None
+    query = ts.Query(tslp.get_language(language), source)  # type: ignore[arg-type]
+    _sources[query] = source
+    return query
 
 
 @cache
@@ -86,12 +93,6 @@ def module_text(node: ts.Node) -> str:
     return _text(node).strip().strip(_QUOTES).strip()
 
 
-def _end_line(node: ts.Node) -> int:
-    """1-based last line; a node ending at column 0 (a #define's newline) ends on the line before."""
-    (start_row, _), (end_row, end_col) = node.start_point, node.end_point
-    return end_row + (0 if end_col == 0 and end_row > start_row else 1)
-
-
 def _import(nodes: list[ts.Node]) -> Import:
     """One import per capture: several nodes (a Scala path captured as ``_+``) make one span."""
     first, last = nodes[0], nodes[-1]
@@ -116,26 +117,55 @@ def _definitions(query: ts.Query) -> dict[str, tuple[str, bool] | None]:
     return table
 
 
+@cache
+def _plans(query: ts.Query) -> tuple[tuple[str, str, bool] | None, ...]:
+    """Per pattern: (capture, kind, is a symbol) when its only role capture is one
+    definition or scope, so a match needs no walk over its captures; else None."""
+    definitions = _definitions(query)
+    source = _sources.get(query, "")  # a query compiled elsewhere: no plans, same records
+    plans: list[tuple[str, str, bool] | None] = []
+    for i in range(query.pattern_count):
+        text = source[query.start_byte_for_pattern(i) : query.end_byte_for_pattern(i)]
+        roles = {c for c in _CAPTURE.findall(text) if c != "name" and not c.startswith("_")}
+        role = roles.pop() if len(roles) == 1 else None
+        known = definitions.get(role) if role else None
+        plans.append(None if role is None or known is None else (role, *known))
+    return tuple(plans)
+
+
 def extract_tags(query: ts.Query, root: ts.Node) -> tuple[list[Symbol], list[Import]]:
     # (start, end) -> (pattern index, kind, is a symbol, name, start line, end line)
     defs: dict[tuple[int, int], tuple[int, str, bool, str, int, int]] = {}
     imports: list[Import] = []
     definitions = _definitions(query)
+    plans = _plans(query)
     for pattern, captures in ts.QueryCursor(query).matches(root):
         names = captures.get("name")
+        if (plan := plans[pattern]) is not None:  # the usual case: one definition
+            if names and (nodes := captures.get(plan[0])):
+                _define(defs, pattern, plan[1], plan[2], nodes[0], names[0])
+            continue
         for capture, nodes in captures.items():
             if capture == "import.module":
                 imports.append(_import(nodes))
-                continue
-            if not names or (definition := definitions[capture]) is None:
-                continue
-            node = nodes[0]
-            key = (node.start_byte, node.end_byte)
-            name = _text(names[0])
-            if name and (key not in defs or pattern < defs[key][0]):  # the first pattern wins
-                defs[key] = (pattern, *definition, name, node.start_point[0] + 1, _end_line(node))
+            elif names and (definition := definitions[capture]) is not None:
+                _define(defs, pattern, *definition, nodes[0], names[0])
     imports.sort(key=lambda i: i.line)
     return _nest(sorted(defs.items(), key=lambda kv: (kv[0][0], -kv[0][1]))), imports
+
+
+def _define(
+    defs: dict[tuple[int, int], tuple[int, str, bool, str, int, int]],
+    pattern: int, kind: str, emit: bool, node: ts.Node, name_node: ts.Node,
+) -> None:  # fmt: skip
+    key = node.byte_range
+    if key in defs and pattern >= defs[key][0]:  # the first pattern wins
+        return
+    if name := _text(name_node):
+        # 1-based lines; a node ending at column 0 (a #define's newline) ends the line before
+        (start_row, _), (end_row, end_col) = node.start_point, node.end_point
+        end_line = end_row + (0 if end_col == 0 and end_row > start_row else 1)
+        defs[key] = (pattern, kind, emit, name, start_row + 1, end_line)
 
 
 def _nest(
