@@ -519,14 +519,14 @@ class Run:
 
     def finish_due(self) -> bool:
         """Time for the sinks' deferred work (SQLite's indexes), in the background: the walk
-        is over and what is queued keeps the parsers busy about as long as that work takes,
-        guessed as half the time spent writing so far (about what an index build takes)."""
+        is over and what is queued keeps the parsers busy about as long as that work and the
+        writes held meanwhile take, guessed as the time spent writing so far (an index build
+        alone takes about half of it, longer while it shares the cores with the parsers)."""
         if not self.queue.closed:
             return False
         left = len(self.queue)
         return left == 0 or (
-            self._file_s is not None
-            and left * self._file_s / self.config.workers <= self._write_s / 2
+            self._file_s is not None and left * self._file_s / self.config.workers <= self._write_s
         )
 
     def finish(self, status: RunStatus, report_path: str | Path | None = None) -> RunReport:
