@@ -77,13 +77,20 @@ class BatchSizer:
     def current(self) -> int:
         return self._current
 
+    @property
+    def per_item(self) -> float | None:
+        """Seconds per item of the batches seen, the recent ones weighing more."""
+        return self._per_item
+
     def observe(self, items: int, seconds: float) -> None:
-        if self.size != "auto" or items == 0:
+        if items == 0:
             return
         per_item = seconds / items
         self._per_item = (
             per_item if self._per_item is None else 0.7 * self._per_item + 0.3 * per_item
         )
+        if self.size != "auto":
+            return
         wanted = self.target_seconds / max(self._per_item, 1e-6)
         self._current = int(min(self.max_size, max(self.min_size, wanted)))
 

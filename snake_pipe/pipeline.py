@@ -335,7 +335,6 @@ class Run:
         self.backoff = backoff(config)
         self._memory_quiet_until = 0.0
         self._write_s = 0.0  # time spent writing sinks
-        self._file_s: float | None = None  # parser seconds per file, recent batches weigh more
         self.stopped = False
         self._stack = ExitStack()
 
@@ -388,9 +387,6 @@ class Run:
             self.batch_failed(exc, results, outcome.number)
             return []
         self._write_s += time.perf_counter() - started
-        if outcome.ok and results:
-            per_file = outcome.worker_seconds / len(results)
-            self._file_s = per_file if self._file_s is None else (self._file_s + per_file) / 2
         self.breaker.record(False)
         failed = sum(r.status == "failed" for r in results)
         emit(self.events, BatchExecuted(outcome.number, len(results), len(results) - failed, failed,
@@ -452,9 +448,8 @@ class Run:
         held: list[BatchOutcome[Item, FileResult]] = []
         for outcome in self.engine.run(take):
             held.append(outcome)
-            if any(sink.busy for sink in self.sinks):
-                continue
-            self.apply_all(held, total)
+            if not any(sink.busy for sink in self.sinks):
+                self.apply_all(held, total)
         self.apply_all(held, total)
 
     def apply_all(
@@ -488,12 +483,13 @@ class Run:
         )
         discovery.start()
 
-        finishing = [False]
+        finishing = False
 
         def take(n: int) -> list[Item]:
+            nonlocal finishing
             items = self.queue.take(n)
-            if not finishing[0] and self.finish_due():
-                finishing[0] = True
+            if not finishing and self.finish_due():
+                finishing = True
                 for sink in self.sinks:
                     sink.scan_finished()
             return items
@@ -524,9 +520,9 @@ class Run:
         alone takes about half of it, longer while it shares the cores with the parsers)."""
         if not self.queue.closed:
             return False
-        left = len(self.queue)
+        left, per_file = len(self.queue), self.engine.sizer.per_item
         return left == 0 or (
-            self._file_s is not None and left * self._file_s / self.config.workers <= self._write_s
+            per_file is not None and left * per_file / self.config.workers <= self._write_s
         )
 
     def finish(self, status: RunStatus, report_path: str | Path | None = None) -> RunReport:

@@ -21,6 +21,7 @@ import re
 import sys
 from functools import cache
 from importlib import metadata, resources
+from typing import NamedTuple
 
 import tree_sitter as ts
 import tree_sitter_language_pack as tslp
@@ -35,7 +36,6 @@ CLASS_LIKE = frozenset(
 )
 _QUOTES = "\"'`<>"
 _CAPTURE = re.compile(r"@([\w.]+)")
-_sources: dict[ts.Query, str] = {}  # the text each compiled tags query came from
 # Grammars that are supersets of another's, sharing its query file.
 QUERY_ALIASES = {"tsx": "typescript"}
 
@@ -56,15 +56,25 @@ def query_source(language: str) -> str | None:
     return path.read_text(encoding="utf-8")
 
 
+class TagsQuery(NamedTuple):
+    """A language's compiled tags query and what extraction looks up in it per match."""
+
+    query: ts.Query
+    # capture name -> (kind, is a symbol) for definition.<kind> and scope.<kind>, else None
+    definitions: dict[str, tuple[str, bool] | None]
+    # per pattern: (capture, kind, is a symbol) when its only role capture is one definition
+    plans: tuple[tuple[str, str, bool] | None, ...]
+
+
 @cache
-def tags_query(language: str) -> ts.Query | None:
+def tags_query(language: str) -> TagsQuery | None:
     """The compiled tags query of a language, compiled once per process."""
     source = query_source(language)
     if source is None:
         return None
     query = ts.Query(tslp.get_language(language), source)  # type: ignore[arg-type]
-    _sources[query] = source
-    return query
+    definitions = _definitions(query)
+    return TagsQuery(query, definitions, _plans(query, source, definitions))
 
 
 @cache
@@ -105,10 +115,8 @@ def _import(nodes: list[ts.Node]) -> Import:
     return Import(raw.decode("utf-8", "replace").strip().strip(_QUOTES), first.start_point[0] + 1)
 
 
-@cache
 def _definitions(query: ts.Query) -> dict[str, tuple[str, bool] | None]:
-    """Capture name -> (kind, is a symbol) for ``definition.<kind>`` and ``scope.<kind>``, else
-    None. One string per kind, shared by every symbol: smaller pickles on the way back."""
+    """One string per kind, shared by every symbol: smaller pickles on the way back."""
     table: dict[str, tuple[str, bool] | None] = {}
     for i in range(query.capture_count):
         role, _, kind = (capture := query.capture_name(i)).partition(".")
@@ -117,15 +125,14 @@ def _definitions(query: ts.Query) -> dict[str, tuple[str, bool] | None]:
     return table
 
 
-@cache
-def _plans(query: ts.Query) -> tuple[tuple[str, str, bool] | None, ...]:
-    """Per pattern: (capture, kind, is a symbol) when its only role capture is one
-    definition or scope, so a match needs no walk over its captures; else None."""
-    definitions = _definitions(query)
-    source = _sources.get(query, "")  # a query compiled elsewhere: no plans, same records
+def _plans(
+    query: ts.Query, source: str, definitions: dict[str, tuple[str, bool] | None]
+) -> tuple[tuple[str, str, bool] | None, ...]:
+    """A pattern with one definition or scope capture needs no walk over a match's captures."""
     plans: list[tuple[str, str, bool] | None] = []
+    raw = source.encode()  # the pattern offsets count bytes
     for i in range(query.pattern_count):
-        text = source[query.start_byte_for_pattern(i) : query.end_byte_for_pattern(i)]
+        text = raw[query.start_byte_for_pattern(i) : query.end_byte_for_pattern(i)].decode()
         roles = {c for c in _CAPTURE.findall(text) if c != "name" and not c.startswith("_")}
         role = roles.pop() if len(roles) == 1 else None
         known = definitions.get(role) if role else None
@@ -133,12 +140,11 @@ def _plans(query: ts.Query) -> tuple[tuple[str, str, bool] | None, ...]:
     return tuple(plans)
 
 
-def extract_tags(query: ts.Query, root: ts.Node) -> tuple[list[Symbol], list[Import]]:
+def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Import]]:
     # (start, end) -> (pattern index, kind, is a symbol, name, start line, end line)
     defs: dict[tuple[int, int], tuple[int, str, bool, str, int, int]] = {}
     imports: list[Import] = []
-    definitions = _definitions(query)
-    plans = _plans(query)
+    query, definitions, plans = tags
     for pattern, captures in ts.QueryCursor(query).matches(root):
         names = captures.get("name")
         if (plan := plans[pattern]) is not None:  # the usual case: one definition

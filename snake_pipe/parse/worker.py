@@ -201,9 +201,9 @@ def parse_into(result: FileResult, language: str, source: bytes) -> None:
     tree = parser_for(language).parse(source)
     root = tree.root_node
     result.node_count = root.descendant_count
-    query = tags_query(language)
-    if query is not None:
-        result.symbols, result.imports = extract_tags(query, root)
+    tags = tags_query(language)
+    if tags is not None:
+        result.symbols, result.imports = extract_tags(tags, root)
     if root.has_error:
         errors = collect_errors(root)
         result.syntax_error_count = len(errors)
