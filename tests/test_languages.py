@@ -1239,3 +1239,20 @@ def test_empty_and_broken_files_yield_no_garbage(tmp_path: Path) -> None:
         assert (empty.symbols, empty.imports) == ([], [])
         broken = extract(tmp_path, f"broken.{language}", language, "class def ( { import\n")
         assert all(s.name for s in broken.symbols), (language, broken.symbols)
+
+
+def test_cpp_functions_wherever_the_parser_puts_them(tmp_path: Path) -> None:
+    """A plain-named function is a constructor directly in a class body and a function
+    anywhere else: in `extern "C"`, under a template, or in an ERROR node that a macro the
+    grammar cannot know left behind."""
+    code = """\
+extern "C" { int c_entry(void) { return 0; } }
+template <typename T> T twice(T x) { return x + x; }
+struct Point { Point() {} int x; };
+EXPORT_API class Widget { int size() const { return 1; } };
+"""
+    result = extract(tmp_path, "f.cpp", "cpp", code)
+    found = {(s.name, s.kind) for s in result.symbols}
+    assert {("c_entry", "function"), ("twice", "function"), ("Point", "constructor")} <= found
+    assert ("Point", "function") not in found
+    assert any(name == "size" for name, _ in found), result.symbols

@@ -11,8 +11,8 @@
 ; declarations inside a class body are kept (they make up the class).
 ; The query is kept small on purpose: C++'s grammar makes compiling each pattern costly
 ; (alternations are far cheaper than one pattern per variant).
-; Alternatives are mutually exclusive: which of two matches on one node comes first is not
-; guaranteed.
+; Where two patterns match one node, the earlier pattern wins (extraction keeps the first), so
+; a general pattern may follow a narrower one instead of listing every other context.
 
 (namespace_definition
   name: [(namespace_identifier) (nested_namespace_specifier)] @name) @definition.namespace
@@ -64,35 +64,10 @@
 (field_declaration_list
   (function_definition
     declarator: (function_declarator declarator: (identifier) @name)) @definition.constructor)
-[
-  (translation_unit
-    (function_definition
-      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
-  (declaration_list
-    (function_definition
-      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
-  (template_declaration
-    (function_definition
-      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
-  (linkage_specification
-    (function_definition
-      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
-  (friend_declaration
-    (function_definition
-      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
-  (preproc_if
-    (function_definition
-      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
-  (preproc_ifdef
-    (function_definition
-      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
-  (preproc_else
-    (function_definition
-      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
-  (preproc_elif
-    (function_definition
-      declarator: (function_declarator declarator: (identifier) @name)) @definition.function)
-]
+; Anywhere else (a namespace, a template, `extern "C"`, a preprocessor branch, an ERROR node
+; left by a macro the grammar cannot know): a function.
+(function_definition
+  declarator: (function_declarator declarator: (identifier) @name)) @definition.function
 
 ; Out-of-line definitions: `Foo::Foo()` and `Foo<T>::Foo()` are constructors; `Foo::bar()`,
 ; `ns::Foo::bar()`, `Foo::~Foo()` and `Foo::operator==()` methods.
