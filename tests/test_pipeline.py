@@ -198,6 +198,40 @@ def test_sqlite_first_load_builds_indexes_and_upserts_repeats(tmp_path: Path) ->
         assert set(INDEXES) <= indexes
 
 
+def test_sqlite_batch_rows_arrive_whole_and_in_order(tmp_path: Path) -> None:
+    """Child rows go in multi-row statements plus a remainder: every row lands once, in the
+    order the parser gave, whatever the count."""
+    from snake_pipe.records import Import, ParseError
+    from snake_pipe.sinks.sqlite import ROWS_PER_INSERT, SQLiteSink
+
+    counts = [0, 1, ROWS_PER_INSERT - 1, ROWS_PER_INSERT, 2 * ROWS_PER_INSERT + 7]
+    results = [
+        FileResult(
+            f"f{n}.py",
+            "python",
+            1,
+            1,
+            status="syntax_error",
+            symbols=[Symbol(f"s{i}", "function", i + 1, i + 1, None) for i in range(n)],
+            imports=[Import(f"m{i}", i + 1) for i in range(n // 2)],
+            parse_errors=[ParseError("ERROR", i + 1, 1, i + 1, 2) for i in range(n // 3)],
+        )
+        for n in counts
+    ]
+    with SQLiteSink(tmp_path / "records.sqlite") as sink:
+        sink.write(results)
+        conn = sink.conn
+        assert conn.execute("SELECT path, name FROM symbols ORDER BY rowid").fetchall() == [
+            (r.path, s.name) for r in results for s in r.symbols
+        ]
+        assert conn.execute("SELECT path, module FROM imports ORDER BY rowid").fetchall() == [
+            (r.path, i.module) for r in results for i in r.imports
+        ]
+        assert conn.execute("SELECT count(*) FROM parse_errors").fetchone()[0] == sum(
+            n // 3 for n in counts
+        )
+
+
 def test_sqlite_indexes_built_when_the_walk_is_done_and_batches_still_arrive(
     tmp_path: Path,
 ) -> None:
