@@ -444,18 +444,24 @@ class Run:
 
     def process(self, take: Callable[[int], list[Item]], total: Callable[[], int]) -> None:
         """Run batches from ``take`` until it is exhausted or the run is stopped. While a sink
-        is busy (building indexes) finished batches wait here, so new ones still go out."""
+        is busy (building indexes) finished batches wait here, so new ones still go out; the
+        backlog is then written two batches per finished one, since the engine tops up the
+        parsers' queues only between writes (all at once starved them for a second)."""
         held: list[BatchOutcome[Item, FileResult]] = []
         for outcome in self.engine.run(take):
             held.append(outcome)
             if not any(sink.busy for sink in self.sinks):
-                self.apply_all(held, total)
+                self.apply_all(held, total, limit=2)
         self.apply_all(held, total)
 
     def apply_all(
-        self, outcomes: list[BatchOutcome[Item, FileResult]], total: Callable[[], int]
+        self,
+        outcomes: list[BatchOutcome[Item, FileResult]],
+        total: Callable[[], int],
+        limit: int | None = None,
     ) -> None:
-        while outcomes:
+        """Apply (and remove) the first ``limit`` outcomes, or all of them."""
+        for _ in range(len(outcomes) if limit is None else min(limit, len(outcomes))):
             self.apply(outcomes.pop(0))
             self.view.update(self.stats.processed, total(), self.stats.rate())
             self.check_memory()
@@ -515,14 +521,15 @@ class Run:
 
     def finish_due(self) -> bool:
         """Time for the sinks' deferred work (SQLite's indexes), in the background: the walk
-        is over and what is queued keeps the parsers busy about as long as that work and the
-        writes held meanwhile take, guessed as the time spent writing so far (an index build
-        alone takes about half of it, longer while it shares the cores with the parsers)."""
+        is over and what is queued keeps the parsers busy about as long as that work takes,
+        guessed as half the time spent writing so far. Not sooner: every row written after
+        the build pays for its index entries one by one (4x what the build pays per row), and
+        writing them falls behind the parsers."""
         if not self.queue.closed:
             return False
         left, per_file = len(self.queue), self.engine.sizer.per_item
         return left == 0 or (
-            per_file is not None and left * per_file / self.config.workers <= self._write_s
+            per_file is not None and left * per_file / self.config.workers <= self._write_s / 2
         )
 
     def finish(self, status: RunStatus, report_path: str | Path | None = None) -> RunReport:
