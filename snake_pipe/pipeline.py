@@ -444,9 +444,9 @@ class Run:
 
     def process(self, take: Callable[[int], list[Item]], total: Callable[[], int]) -> None:
         """Run batches from ``take`` until it is exhausted or the run is stopped. While a sink
-        is busy (building indexes) finished batches wait here, so new ones still go out; the
-        backlog is then written two batches per finished one, since the engine tops up the
-        parsers' queues only between writes (all at once starved them for a second)."""
+        is busy (deferred work that writes would wait for) finished batches wait here, so new
+        ones still go out; the backlog is then written two batches per finished one, since the
+        engine tops up the parsers' queues only between writes."""
         held: list[BatchOutcome[Item, FileResult]] = []
         for outcome in self.engine.run(take):
             held.append(outcome)
@@ -522,9 +522,9 @@ class Run:
     def finish_due(self) -> bool:
         """Time for the sinks' deferred work (SQLite's indexes), in the background: the walk
         is over and what is queued keeps the parsers busy about as long as that work takes,
-        guessed as half the time spent writing so far. Not sooner: every row written after
-        the build pays for its index entries one by one (4x what the build pays per row), and
-        writing them falls behind the parsers."""
+        guessed as half the time spent writing so far. Not sooner: a row written once the
+        build is over pays for its index entries one by one, four times what the build pays
+        per row."""
         if not self.queue.closed:
             return False
         left, per_file = len(self.queue), self.engine.sizer.per_item

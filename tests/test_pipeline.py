@@ -236,19 +236,58 @@ def test_sqlite_indexes_built_when_the_walk_is_done_and_batches_still_arrive(
     tmp_path: Path,
 ) -> None:
     """The ingest builds indexes in the background while the parsers finish their last
-    batches: those batches are written after (a write waits for the build), and replace rows
-    as any other write does."""
+    batches: those are written without waiting for it (into a side database while it runs,
+    merged after), and a path written again still replaces its rows."""
     from snake_pipe.sinks.sqlite import INDEXES, SQLiteSink
 
     with SQLiteSink(tmp_path / "records.sqlite") as sink:
         sink.write([one_symbol("a.py", "f")])
         sink.scan_finished()
-        sink.write([one_symbol("b.py", "g"), one_symbol("a.py", "h")])
-        assert not sink.busy
+        sink.write([one_symbol("b.py", "g"), one_symbol("c.py", "k")])
+        sink.write([one_symbol("a.py", "h")])  # a path it holds: merge, then an upsert
+        assert not sink.late_path.exists()
         indexes = {r[0] for r in sink.conn.execute("SELECT name FROM sqlite_master")}
         assert set(INDEXES) <= indexes
         assert sorted(sink.conn.execute("SELECT path, name FROM symbols")) == [
             ("a.py", "h"),
+            ("b.py", "g"),
+            ("c.py", "k"),
+        ]
+        assert sink.file_count() == 3
+
+
+def test_sqlite_side_database_left_by_a_kill_is_merged_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows written to the side database are durable: a kill before the merge leaves them for
+    the next open, and a merge cut off after its commit (the file still there) is not done
+    twice."""
+    from snake_pipe.sinks.sqlite import SQLiteSink
+
+    db = tmp_path / "records.sqlite"
+    sink = SQLiteSink(db)
+    sink.write([one_symbol("a.py", "f")])
+    sink._late = late = sink._open_late()  # as while the index build runs
+    sink.write([one_symbol("b.py", "g")])
+    assert late.execute("SELECT path FROM files").fetchall() == [("b.py",)]
+    late.close()  # as a kill would leave it: no merge
+    sink.conn.close()
+    assert sink.late_path.exists()
+
+    def cannot_remove(self: Path, missing_ok: bool = False) -> None:
+        raise PermissionError(f"cannot remove {self}")
+
+    sink = SQLiteSink.__new__(SQLiteSink)  # opened with the merge's last step failing
+    with monkeypatch.context() as patched:
+        patched.setattr(Path, "unlink", cannot_remove)
+        with pytest.raises(SinkError, match="cannot open the database"):
+            sink.__init__(db)  # type: ignore[misc]
+    assert sink.late_path.exists()
+    sink.conn.close()
+    with SQLiteSink(db) as again:
+        assert not again.late_path.exists()
+        assert sorted(again.conn.execute("SELECT path, name FROM symbols")) == [
+            ("a.py", "f"),
             ("b.py", "g"),
         ]
 
@@ -257,20 +296,26 @@ def test_sqlite_index_build_failing_in_the_background_fails_the_next_call(
     tmp_path: Path,
 ) -> None:
     """An index the background build cannot create is a SinkError naming the database at the
-    next call, not a lost exception; the load goes on and the rows stay."""
-    from snake_pipe.sinks.sqlite import SQLiteSink
+    next call that needs the whole database, not a lost exception; the rows stay and the next
+    end of the load retries."""
+    from snake_pipe.sinks.sqlite import INDEXES, SQLiteSink
 
     with SQLiteSink(tmp_path / "records.sqlite") as sink:
         sink.write([one_symbol("a.py", "f")])
         sink.conn.execute("CREATE TABLE symbols_name (x)")  # takes an index's name
         sink.scan_finished()
+        sink.write([one_symbol("b.py", "g")])  # to the side database, no wait for the build
         with pytest.raises(SinkError, match=r"records\.sqlite: creating indexes failed"):
-            sink.write([one_symbol("b.py", "g")])
-        sink.write([one_symbol("b.py", "g")])
+            sink.file_count()
+        sink.conn.execute("DROP TABLE symbols_name")
+        assert sink.file_count() == 2
         assert sorted(sink.conn.execute("SELECT path, name FROM symbols")) == [
             ("a.py", "f"),
             ("b.py", "g"),
         ]
+    with sqlite3.connect(tmp_path / "records.sqlite") as conn:
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert set(INDEXES) <= indexes
 
 
 def test_sqlite_bulk_load_cut_off_goes_on_without_indexes(tmp_path: Path) -> None:

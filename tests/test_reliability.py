@@ -157,6 +157,39 @@ def run_with_sink(repo: Path, sink: Sink, **options: object) -> Run:
     return run
 
 
+class BusySink(Sink):
+    """Works in the background for its next ``polls`` looks at ``busy`` after the walk."""
+
+    def __init__(self, polls: int) -> None:
+        self.polls, self.finished = polls, False
+        self.batches: list[list[str]] = []
+
+    def scan_finished(self) -> None:
+        self.finished = True
+
+    @property
+    def busy(self) -> bool:
+        if self.finished and self.polls:
+            self.polls -= 1
+            return True
+        return False
+
+    def write(self, results: Sequence[FileResult], deleted: Sequence[str] = ()) -> None:
+        self.batches.append([r.path for r in results])
+
+
+def test_batches_held_while_a_sink_is_busy_are_all_written_once(
+    tmp_path: Path,
+) -> None:
+    repo = fault_repo(tmp_path / "repo", [])
+    sink = BusySink(polls=1)
+    run = run_with_sink(repo, sink, workers=2, batch_size=50)
+    assert sink.finished and sink.polls == 0  # batches were held
+    written = [path for batch in sink.batches for path in batch]
+    assert len(written) == len(set(written)) == 300
+    assert run.outcome() == "completed" and run.stats.batches == len(sink.batches)
+
+
 def test_sink_failures_are_retried_then_succeed(tmp_path: Path) -> None:
     repo = fault_repo(tmp_path / "repo", [])
     sink = FlakySink(failures=3)

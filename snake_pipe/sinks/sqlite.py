@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Sequence
 from itertools import chain
 from pathlib import Path
@@ -24,6 +25,7 @@ FILE_COLUMNS = (
 ROWS_PER_INSERT = 50  # x 6 columns: well under SQLite's oldest limit of 999 parameters
 CHILD_TABLES = ("symbols", "imports", "parse_errors", "ast")  # in every database sink
 EXTRA_TABLE = "extra"  # plug-in fields (path, JSON object), in every database sink
+UNKEYED_TABLES = ("symbols", "imports", "parse_errors")  # no primary key: many rows per path
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -67,14 +69,21 @@ class SQLiteSink(Sink):
     path the database already holds, or deleting one, ends the bulk load first.
 
     ``scan_finished`` builds the indexes in a thread (SQLite lets go of the GIL), so the
-    parsers' last batches overlap it; every other call waits for that thread first."""
+    parsers' last batches overlap it. Batches written meanwhile go to a side database beside
+    it (``records.sqlite-late``, no indexes), which the thread then merges in one statement
+    per table: writes need not wait for the build, and a row costs its index entries in C,
+    not in a statement per row. One that a kill left is merged when the database is next
+    opened."""
 
     tracks_runs = True
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.late_path = self.path.with_name(self.path.name + "-late")
+        self._late: sqlite3.Connection | None = None  # the side database, while loading
         self._indexing: threading.Thread | None = None
-        self._indexing_error: sqlite3.Error | None = None
+        self._indexing_error: tuple[str, sqlite3.Error] | None = None
+        self._late_lock = threading.Lock()  # the side database: its writes against its merge
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fresh = not self.path.exists()
@@ -88,6 +97,7 @@ class SQLiteSink(Sink):
             self.conn.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
+            self._merge_late()  # a kill came between a write there and its merge
             indexes = {row[0] for row in self.conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'index'")}  # fmt: skip
             empty = self.conn.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
@@ -106,31 +116,95 @@ class SQLiteSink(Sink):
             self.conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
 
     def _build_indexes(self) -> None:
+        """The background thread: indexes, then the side database's rows (written meanwhile)
+        merged, so that they show while the parsers finish."""
         try:
             self._create_indexes()
         except sqlite3.Error as exc:
-            self._indexing_error = exc
+            self._indexing_error = ("creating indexes", exc)
+            return
+        try:
+            with self._late_lock:
+                self._merge_late()
+        except sqlite3.Error as exc:
+            self._indexing_error = (f"merging {self.late_path.name}", exc)
 
     def _settle(self) -> None:
-        """Wait for the background index build; its failure is this call's."""
+        """Wait for the background thread; its failure is this call's."""
         if self._indexing is None:
             return
         self._indexing.join()
         self._indexing = None
-        if (error := self._indexing_error) is not None:
+        if (failed := self._indexing_error) is not None:
             self._indexing_error = None  # the bulk load goes on; the next end retries
-            raise sink_error(f"sqlite:{self.path}: creating indexes failed ({error})", error)
-        self._bulk = None
+            what, error = failed
+            raise sink_error(f"sqlite:{self.path}: {what} failed ({error})", error)
 
-    @property
-    def busy(self) -> bool:
-        return self._indexing is not None and self._indexing.is_alive()
+    def _open_late(self) -> sqlite3.Connection:
+        late = sqlite3.connect(self.late_path, isolation_level=None, check_same_thread=False)
+        os.chmod(self.late_path, 0o600)
+        late.execute("PRAGMA journal_mode=WAL")
+        late.execute("PRAGMA synchronous=NORMAL")
+        # its token, recorded in the main database by the merge, makes a merge idempotent
+        late.executescript(
+            f"BEGIN; {TABLES} INSERT INTO meta VALUES ('token', '{uuid.uuid4().hex}'); COMMIT;"
+        )
+        return late
+
+    def _merge_late(self) -> None:
+        """Move the side database's rows into this one, in one transaction that records its
+        token: a merge cut off after its commit (before the file went) is not done twice."""
+        if self._late is not None:
+            self._late.close()
+            self._late = None
+        if not self.late_path.exists():
+            return
+        conn = self.conn
+        conn.execute("ATTACH DATABASE ? AS late", (str(self.late_path),))
+        try:
+            row = conn.execute("SELECT name FROM late.sqlite_master WHERE name = 'meta'").fetchone()
+            token = (
+                row and conn.execute("SELECT value FROM late.meta WHERE key = 'token'").fetchone()
+            )
+            merged = (
+                token
+                and conn.execute(
+                    "SELECT 1 FROM meta WHERE key = 'late_merged' AND value = ?", token
+                ).fetchone()
+            )
+            if token and not merged:  # no token: cut off while being created, nothing in it
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for table in ("files", *CHILD_TABLES, EXTRA_TABLE):
+                        verb = "INSERT" if table in UNKEYED_TABLES else "INSERT OR REPLACE"
+                        conn.execute(f"{verb} INTO main.{table} SELECT * FROM late.{table}")
+                    conn.execute("INSERT OR REPLACE INTO meta VALUES ('late_merged', ?)", token)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+        finally:
+            conn.execute("DETACH DATABASE late")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.late_path}{suffix}").unlink(missing_ok=True)
+
+    def _flush_late(self) -> None:
+        """Every row in this database: the index build waited for, the side database merged."""
+        self._settle()
+        try:
+            with self._late_lock:
+                self._merge_late()
+        except (sqlite3.Error, OSError) as exc:
+            error = exc if isinstance(exc, sqlite3.Error) else sqlite3.OperationalError(str(exc))
+            raise sink_error(
+                f"sqlite:{self.path}: merging {self.late_path.name} failed ({exc})", error
+            ) from exc
 
     def _end_bulk(self) -> None:
-        self._settle()
+        self._flush_late()
         if self._bulk is not None:
             try:
-                self._create_indexes()
+                self._create_indexes()  # a no-op after the background build
             except sqlite3.Error as exc:
                 raise sink_error(
                     f"sqlite:{self.path}: creating indexes failed ({exc})", exc
@@ -138,44 +212,38 @@ class SQLiteSink(Sink):
             self._bulk = None
 
     def write(self, results: Sequence[FileResult], deleted: Sequence[str] = ()) -> None:
-        gone = [(p,) for p in deleted]
-        touched = [(r.path,) for r in results] + gone
+        bulk = self._bulk
+        if bulk is not None and (deleted or any(r.path in bulk for r in results)):
+            self._end_bulk()
+            bulk = None
+        with self._late_lock:
+            if self._late is not None:  # the index build runs: rows wait in the side database
+                self._insert(self._late, self.late_path, results, [], bulk)
+                return
         self._settle()
+        self._insert(self.conn, self.path, results, deleted, bulk)
+
+    def _insert(
+        self, conn: sqlite3.Connection, where: Path, results: Sequence[FileResult],
+        deleted: Sequence[str], bulk: set[str] | None,
+    ) -> None:  # fmt: skip
         try:
-            bulk = self._bulk
-            if bulk is not None and (deleted or any(r.path in bulk for r in results)):
-                self._end_bulk()
-                bulk = None
-            cur = self.conn.cursor()
+            cur = conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
             if bulk is None:
+                gone = [(p,) for p in deleted]
+                touched = [(r.path,) for r in results] + gone
                 for table in (*CHILD_TABLES, EXTRA_TABLE):
                     cur.executemany(f"DELETE FROM {table} WHERE path = ?", touched)
                 cur.executemany("DELETE FROM files WHERE path = ?", gone)
-            cur.executemany(
-                f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * len(FILE_COLUMNS))})",
-                [file_row(r) for r in results],
-            )
-            insert_rows(cur, "symbols", [(r.path, *s) for r in results for s in r.symbols])
-            insert_rows(cur, "imports", [(r.path, *i) for r in results for i in r.imports])
-            insert_rows(
-                cur, "parse_errors", [(r.path, *e) for r in results for e in r.parse_errors]
-            )
-            cur.executemany(
-                f"INSERT INTO ast VALUES (?,{AST_FORMAT},?)",
-                [(r.path, r.ast) for r in results if r.ast],
-            )
-            cur.executemany(
-                "INSERT INTO extra VALUES (?,?)",
-                [(r.path, json.dumps(r.extra)) for r in results if r.extra],
-            )
+            insert_results(cur, results)
             cur.execute("COMMIT")
             if bulk is not None:
                 bulk.update(r.path for r in results)
         except sqlite3.Error as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise sink_error(f"sqlite:{self.path}: writing a batch failed ({exc})", exc) from exc
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise sink_error(f"sqlite:{where}: writing a batch failed ({exc})", exc) from exc
 
     def touch(self, stats: Sequence[tuple[str, int, int]]) -> None:
         self._settle()
@@ -203,6 +271,8 @@ class SQLiteSink(Sink):
 
     def scan_finished(self) -> None:
         if self._bulk is not None and self._indexing is None:
+            with contextlib.suppress(sqlite3.Error, OSError):  # else batches wait for the build
+                self._late = self._late or self._open_late()
             self._indexing = threading.Thread(
                 target=self._build_indexes, name="snake-pipe-sqlite-indexes", daemon=True
             )
@@ -214,17 +284,19 @@ class SQLiteSink(Sink):
         return None if row is None else str(row[0])
 
     def paths(self) -> set[str]:
-        self._settle()
+        self._flush_late()
         return {row[0] for row in self.conn.execute("SELECT path FROM files")}
 
     def file_count(self) -> int:
-        self._settle()
+        self._flush_late()
         return int(self.conn.execute("SELECT count(*) FROM files").fetchone()[0])
 
     def close(self) -> None:
         if self.conn is not None:
-            with contextlib.suppress(SinkError):  # else created when the database is next opened
+            with contextlib.suppress(SinkError):  # else done when the database is next opened
                 self._end_bulk()
+            if self._late is not None:
+                self._late.close()
             self.conn.close()
             self.conn = None  # type: ignore[assignment]
 
@@ -235,6 +307,23 @@ def sink_error(message: str, exc: sqlite3.Error) -> SinkError:
         word in str(exc) for word in ("locked", "busy")
     )
     return TransientSinkError(message) if transient else SinkError(message)
+
+
+def insert_results(cur: sqlite3.Cursor, results: Sequence[FileResult]) -> None:
+    cur.executemany(
+        f"INSERT OR REPLACE INTO files VALUES ({','.join('?' * len(FILE_COLUMNS))})",
+        [file_row(r) for r in results],
+    )
+    insert_rows(cur, "symbols", [(r.path, *s) for r in results for s in r.symbols])
+    insert_rows(cur, "imports", [(r.path, *i) for r in results for i in r.imports])
+    insert_rows(cur, "parse_errors", [(r.path, *e) for r in results for e in r.parse_errors])
+    cur.executemany(
+        f"INSERT INTO ast VALUES (?,{AST_FORMAT},?)", [(r.path, r.ast) for r in results if r.ast]
+    )
+    cur.executemany(
+        "INSERT INTO extra VALUES (?,?)",
+        [(r.path, json.dumps(r.extra)) for r in results if r.extra],
+    )
 
 
 def insert_rows(cur: sqlite3.Cursor, table: str, rows: list[tuple[object, ...]]) -> None:
