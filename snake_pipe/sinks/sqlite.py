@@ -82,7 +82,7 @@ class SQLiteSink(Sink):
         self.late_path = self.path.with_name(self.path.name + "-late")
         self._late: sqlite3.Connection | None = None  # the side database, while loading
         self._indexing: threading.Thread | None = None
-        self._indexing_error: tuple[str, sqlite3.Error] | None = None
+        self._indexing_error: tuple[str, sqlite3.Error | OSError] | None = None
         self._late_lock = threading.Lock()  # the side database: its writes against its merge
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -126,7 +126,7 @@ class SQLiteSink(Sink):
         try:
             with self._late_lock:
                 self._merge_late()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             self._indexing_error = (f"merging {self.late_path.name}", exc)
 
     def _settle(self) -> None:
@@ -195,9 +195,8 @@ class SQLiteSink(Sink):
             with self._late_lock:
                 self._merge_late()
         except (sqlite3.Error, OSError) as exc:
-            error = exc if isinstance(exc, sqlite3.Error) else sqlite3.OperationalError(str(exc))
             raise sink_error(
-                f"sqlite:{self.path}: merging {self.late_path.name} failed ({exc})", error
+                f"sqlite:{self.path}: merging {self.late_path.name} failed ({exc})", exc
             ) from exc
 
     def _end_bulk(self) -> None:
@@ -301,7 +300,7 @@ class SQLiteSink(Sink):
             self.conn = None  # type: ignore[assignment]
 
 
-def sink_error(message: str, exc: sqlite3.Error) -> SinkError:
+def sink_error(message: str, exc: sqlite3.Error | OSError) -> SinkError:
     """Locked or busy databases are worth a retry; a full disk or a corrupt file is not."""
     transient = isinstance(exc, sqlite3.OperationalError) and any(
         word in str(exc) for word in ("locked", "busy")
