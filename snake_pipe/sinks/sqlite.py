@@ -82,7 +82,7 @@ class SQLiteSink(Sink):
         self.late_path = self.path.with_name(self.path.name + "-late")
         self._late: sqlite3.Connection | None = None  # the side database, while loading
         self._indexing: threading.Thread | None = None
-        self._indexing_error: tuple[str, sqlite3.Error | OSError] | None = None
+        self._indexing_error: SinkError | None = None
         self._late_lock = threading.Lock()  # the side database: its writes against its merge
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,22 +112,20 @@ class SQLiteSink(Sink):
             raise SinkError(f"sqlite:{self.path}: cannot open the database ({exc})") from exc
 
     def _create_indexes(self) -> None:
-        for name, definition in INDEXES.items():
-            self.conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
+        try:
+            for name, definition in INDEXES.items():
+                self.conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
+        except sqlite3.Error as exc:
+            raise sink_error(f"sqlite:{self.path}: creating indexes failed ({exc})", exc) from exc
 
     def _build_indexes(self) -> None:
         """The background thread: indexes, then the side database's rows (written meanwhile)
         merged, so that they show while the parsers finish."""
         try:
             self._create_indexes()
-        except sqlite3.Error as exc:
-            self._indexing_error = ("creating indexes", exc)
-            return
-        try:
-            with self._late_lock:
-                self._merge_late()
-        except (sqlite3.Error, OSError) as exc:
-            self._indexing_error = (f"merging {self.late_path.name}", exc)
+            self._merge_late_locked()
+        except SinkError as exc:
+            self._indexing_error = exc
 
     def _settle(self) -> None:
         """Wait for the background thread; its failure is this call's."""
@@ -135,10 +133,9 @@ class SQLiteSink(Sink):
             return
         self._indexing.join()
         self._indexing = None
-        if (failed := self._indexing_error) is not None:
+        if (error := self._indexing_error) is not None:
             self._indexing_error = None  # the bulk load goes on; the next end retries
-            what, error = failed
-            raise sink_error(f"sqlite:{self.path}: {what} failed ({error})", error)
+            raise error
 
     def _open_late(self) -> sqlite3.Connection:
         late = sqlite3.connect(self.late_path, isolation_level=None, check_same_thread=False)
@@ -162,17 +159,13 @@ class SQLiteSink(Sink):
         conn = self.conn
         conn.execute("ATTACH DATABASE ? AS late", (str(self.late_path),))
         try:
-            row = conn.execute("SELECT name FROM late.sqlite_master WHERE name = 'meta'").fetchone()
+            # no meta table or token: cut off while being created, so nothing was written there
+            made = conn.execute("SELECT 1 FROM late.sqlite_master WHERE name = 'meta'").fetchone()
             token = (
-                row and conn.execute("SELECT value FROM late.meta WHERE key = 'token'").fetchone()
+                made and conn.execute("SELECT value FROM late.meta WHERE key = 'token'").fetchone()
             )
-            merged = (
-                token
-                and conn.execute(
-                    "SELECT 1 FROM meta WHERE key = 'late_merged' AND value = ?", token
-                ).fetchone()
-            )
-            if token and not merged:  # no token: cut off while being created, nothing in it
+            merged = "SELECT 1 FROM meta WHERE key = 'late_merged' AND value = ?"
+            if token and not conn.execute(merged, token).fetchone():
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     for table in ("files", *CHILD_TABLES, EXTRA_TABLE):
@@ -188,9 +181,7 @@ class SQLiteSink(Sink):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.late_path}{suffix}").unlink(missing_ok=True)
 
-    def _flush_late(self) -> None:
-        """Every row in this database: the index build waited for, the side database merged."""
-        self._settle()
+    def _merge_late_locked(self) -> None:
         try:
             with self._late_lock:
                 self._merge_late()
@@ -199,15 +190,15 @@ class SQLiteSink(Sink):
                 f"sqlite:{self.path}: merging {self.late_path.name} failed ({exc})", exc
             ) from exc
 
+    def _flush_late(self) -> None:
+        """Every row in this database: the index build waited for, the side database merged."""
+        self._settle()
+        self._merge_late_locked()
+
     def _end_bulk(self) -> None:
         self._flush_late()
         if self._bulk is not None:
-            try:
-                self._create_indexes()  # a no-op after the background build
-            except sqlite3.Error as exc:
-                raise sink_error(
-                    f"sqlite:{self.path}: creating indexes failed ({exc})", exc
-                ) from exc
+            self._create_indexes()  # a no-op after the background build
             self._bulk = None
 
     def write(self, results: Sequence[FileResult], deleted: Sequence[str] = ()) -> None:
