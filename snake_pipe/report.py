@@ -85,8 +85,10 @@ class RunStats:
     processed: int = 0
     by_status: Counter[str] = field(default_factory=Counter)
     by_category: Counter[str] = field(default_factory=Counter)
-    by_language: defaultdict[str, LanguageStats] = field(
-        default_factory=lambda: defaultdict(LanguageStats)
+    # language -> LanguageStats field -> count: plain counters, since a pydantic model's
+    # setattr per file would cost the coordinator more than the rest of this method
+    by_language: defaultdict[str, Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter)
     )
     batches: int = 0
     failed_batches: int = 0
@@ -107,11 +109,11 @@ class RunStats:
             if r.error_category:
                 self.by_category[r.error_category] += 1
             lang = self.by_language[r.language or "(none)"]
-            lang.files += 1
-            setattr(lang, r.status, getattr(lang, r.status) + 1)
-            lang.symbols += len(r.symbols)
-            lang.imports += len(r.imports)
-            lang.bytes += r.size_bytes
+            lang["files"] += 1
+            lang[r.status] += 1
+            lang["symbols"] += len(r.symbols)
+            lang["imports"] += len(r.imports)
+            lang["bytes"] += r.size_bytes
         now = time.perf_counter()
         self._window.append((now, self.processed))
         while len(self._window) > 2 and now - self._window[0][0] > 5:
@@ -154,7 +156,7 @@ class RunStats:
                 avg_batch_duration_ms=round(1000 * self.batch_seconds / max(self.batches, 1), 1),
                 peak_memory_mb=round(peak_memory_mb, 1),
             ),
-            by_language=dict(sorted(self.by_language.items())),
+            by_language={k: LanguageStats(**v) for k, v in sorted(self.by_language.items())},
             errors_by_category=dict(sorted(self.by_category.items())),
             unchanged_files=self.unchanged,
             deduplicated_files=self.duplicates,
