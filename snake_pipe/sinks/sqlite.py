@@ -86,12 +86,7 @@ class SQLiteSink(Sink):
         self._late_lock = threading.Lock()  # the side database: its writes against its merge
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fresh = not self.path.exists()
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            if fresh:
-                os.chmod(self.path, 0o600)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn = connect(self.path)
             self.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: index pages stay in memory
             self.conn.executescript(TABLES)
             self.conn.execute(
@@ -138,10 +133,7 @@ class SQLiteSink(Sink):
             raise error
 
     def _open_late(self) -> sqlite3.Connection:
-        late = sqlite3.connect(self.late_path, isolation_level=None, check_same_thread=False)
-        os.chmod(self.late_path, 0o600)
-        late.execute("PRAGMA journal_mode=WAL")
-        late.execute("PRAGMA synchronous=NORMAL")
+        late = connect(self.late_path)
         # its token, recorded in the main database by the merge, makes a merge idempotent
         late.executescript(
             f"BEGIN; {TABLES} INSERT INTO meta VALUES ('token', '{uuid.uuid4().hex}'); COMMIT;"
@@ -289,6 +281,17 @@ class SQLiteSink(Sink):
                 self._late.close()
             self.conn.close()
             self.conn = None  # type: ignore[assignment]
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """In WAL mode, so readers do not block the writer; a file made here is its owner's only."""
+    fresh = not path.exists()
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    if fresh:
+        os.chmod(path, 0o600)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
 
 
 def sink_error(message: str, exc: sqlite3.Error | OSError) -> SinkError:
