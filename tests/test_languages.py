@@ -1256,3 +1256,71 @@ EXPORT_API class Widget { int size() const { return 1; } };
     assert {("c_entry", "function"), ("twice", "function"), ("Point", "constructor")} <= found
     assert ("Point", "function") not in found
     assert any(name == "size" for name, _ in found), result.symbols
+
+
+def test_cpp_parents_and_declarator_wrappers(tmp_path: Path) -> None:
+    """What `#parent-type?` and the wildcard wrappers in cpp.scm must keep apart: constants at
+    namespace level only; a type-less function outside a class body (gtest's `TEST`) is no
+    constructor; a macro call the grammar reads as a declarator names nothing; a class defined
+    under two qualifiers is found."""
+    code = """\
+const int kTop = 1;
+namespace ns { constexpr int kInner = 2; }
+int f() { const int local = 3; return local; }
+TEST(Suite, Case) { }
+struct Outer { struct Mid { struct Leaf; }; };
+struct Outer::Mid::Leaf { void go(); };
+int* MACRO_NAME(make)(int x) { return 0; }
+int& Foo::at(int i) { return data[i]; }
+"""
+    result = extract(tmp_path, "w.cpp", "cpp", code)
+    assert [(s.name, s.kind, s.start_line, s.scope) for s in result.symbols] == [
+        ("kTop", "constant", 1, None),
+        ("ns", "namespace", 2, None),
+        ("kInner", "constant", 2, "ns"),
+        ("f", "function", 3, None),
+        ("TEST", "function", 4, None),
+        ("Outer", "struct", 5, None),
+        ("Mid", "struct", 5, "Outer"),
+        ("Leaf", "struct", 6, None),
+        ("go", "method", 6, "Leaf"),
+        ("at", "method", 8, None),
+    ]
+
+
+def test_ruby_defs_anywhere_and_parent_checks(tmp_path: Path) -> None:
+    """A `def` is a function at the top of a file and a method anywhere else, whatever
+    construct holds it; `initialize` is a constructor only in a class or module body;
+    constants only at file, class or module level."""
+    code = """\
+LIMIT = 3
+def initialize; end
+class Job
+  RETRIES = 2
+  def initialize; end
+  while false do
+    def speed; 2; end
+  end
+  def run
+    local = 1
+  end
+end
+"""
+    result = extract(tmp_path, "w.rb", "ruby", code)
+    assert [(s.name, s.kind, s.start_line, s.scope) for s in result.symbols] == [
+        ("LIMIT", "constant", 1, None),
+        ("initialize", "function", 2, None),
+        ("Job", "class", 3, None),
+        ("RETRIES", "constant", 4, "Job"),
+        ("initialize", "constructor", 5, "Job"),
+        ("speed", "method", 7, "Job"),
+        ("run", "method", 9, "Job"),
+    ]
+
+
+def test_unknown_query_predicate_is_an_error() -> None:
+    query = ts.Query(tslp.get_language("python"), '((identifier) @name (#no-such? @name "x"))')
+    tq = tags.TagsQuery(query, tags._definitions(query), (None,))
+    root = tslp.get_parser("python").parse(b"x = 1\n").root_node
+    with pytest.raises(ValueError, match="no-such"):
+        tags.extract_tags(tq, root)

@@ -9,6 +9,9 @@ Capture names are the contract between a query file and this module:
 - ``@import.module``: the module, header or path of an import, one row per capture (a
   quantified capture such as ``_+`` gives one row spanning its nodes).
 - captures starting with ``_`` only feed predicates (``#eq? @_fn "require"``).
+- besides tree-sitter's own predicates, ``#parent-type? @capture "type" ...`` holds when the
+  captured node's parent has one of the types: a parent step costs a pattern a share of the
+  query's compile time, which for a big grammar (C++) is more than the parse of many files.
 
 A ``function`` directly inside a class-like definition becomes a ``method``. When two patterns
 capture the same node, the first pattern in the file wins.
@@ -21,7 +24,7 @@ import re
 import sys
 from functools import cache
 from importlib import metadata, resources
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import tree_sitter as ts
 import tree_sitter_language_pack as tslp
@@ -145,7 +148,7 @@ def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Imp
     defs: dict[tuple[int, int], tuple[int, str, bool, str, int, int]] = {}
     imports: list[Import] = []
     query, definitions, plans = tags
-    for pattern, captures in ts.QueryCursor(query).matches(root):
+    for pattern, captures in ts.QueryCursor(query).matches(root, _predicate):
         names = captures.get("name")
         if (plan := plans[pattern]) is not None:  # the usual case: one definition
             if names and (nodes := captures.get(plan[0])):
@@ -158,6 +161,20 @@ def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Imp
                 _define(defs, pattern, *definition, nodes[0], names[0])
     imports.sort(key=lambda i: i.line)
     return _nest(sorted(defs.items(), key=lambda kv: (kv[0][0], -kv[0][1]))), imports
+
+
+def _predicate(
+    predicate: str,
+    args: list[tuple[str, Literal["capture", "string"]]],
+    pattern_index: int,
+    captures: dict[str, list[ts.Node]],
+) -> bool:
+    """Our predicates, the ones tree-sitter leaves to the caller (see the module docstring)."""
+    if predicate != "parent-type?":
+        raise ValueError(f"unknown query predicate #{predicate}")
+    nodes = captures.get(args[0][0])
+    parent = nodes[0].parent if nodes else None
+    return parent is not None and any(parent.type == value for value, _ in args[1:])
 
 
 def _define(

@@ -4,18 +4,18 @@
 ; value, are left out), file-level `const` variables; `#include` paths.
 ; Alternatives are mutually exclusive: which of two matches on one node comes first is not
 ; guaranteed.
+; Declarator wrappers are wildcards where the field says enough (`(_ declarator: ...)`): a
+; step naming a node type with children costs every worker compile time.
 
 ; Function definitions: `int f(void)`, `char *f(void)`, `char **f(void)`, and a function
 ; returning a function pointer, `int (*f(int))(void)`.
 (function_definition
   declarator: (function_declarator declarator: (identifier) @name)) @definition.function
 (function_definition
-  declarator: (pointer_declarator
-    declarator: (function_declarator declarator: (identifier) @name))) @definition.function
-(function_definition
-  declarator: (pointer_declarator
-    declarator: (pointer_declarator
-      declarator: (function_declarator declarator: (identifier) @name)))) @definition.function
+  declarator: [
+    (_ declarator: (function_declarator declarator: (identifier) @name) .)
+    (_ declarator: (_ declarator: (function_declarator declarator: (identifier) @name) .) .)
+  ]) @definition.function
 (function_definition
   declarator: (function_declarator
     declarator: (parenthesized_declarator
@@ -41,11 +41,7 @@
 ; `typedef struct node {...} node_t;`: the struct is a symbol of its own (above), the typedef
 ; a `type` on the line of its name (so that the struct does not nest in it).
 (type_definition
-  type: [
-    (struct_specifier name: (_) body: (_))
-    (union_specifier name: (_) body: (_))
-    (enum_specifier name: (_) body: (_))
-  ]
+  type: (_ name: (_) body: (_))
   declarator: [
     (type_identifier) @name
     (pointer_declarator declarator: (type_identifier) @name)
@@ -60,13 +56,10 @@
   ]
   declarator: [
     (type_identifier) @name
-    (pointer_declarator declarator: (type_identifier) @name)
-    (pointer_declarator declarator: (pointer_declarator declarator: (type_identifier) @name))
-    (array_declarator declarator: (type_identifier) @name)
-    (function_declarator declarator: (type_identifier) @name)
+    (_ declarator: (type_identifier) @name)
+    (_ declarator: (_ declarator: (type_identifier) @name))
     (function_declarator
-      declarator: (parenthesized_declarator
-        (pointer_declarator declarator: (type_identifier) @name)))
+      declarator: (parenthesized_declarator (_ declarator: (type_identifier) @name)))
   ]) @definition.type
 
 ; Macros: `#define MAX 10`, `#define SQUARE(x) ((x) * (x))`.
@@ -74,18 +67,17 @@
 (preproc_function_def name: (identifier) @name) @definition.macro
 
 ; File-level constants: `static const int table_size = 64;`, `const char *const names[] = {}`.
-(translation_unit
-  (declaration
-    (type_qualifier) @_const
-    declarator: (init_declarator
-      declarator: [
-        (identifier) @name
-        (array_declarator declarator: (identifier) @name)
-        (pointer_declarator declarator: (identifier) @name)
-        (pointer_declarator (type_qualifier) declarator: (identifier) @name)
-        (pointer_declarator declarator: (array_declarator declarator: (identifier) @name))
-      ]) @definition.constant)
-  (#eq? @_const "const"))
+((declaration
+  (type_qualifier) @_const
+  declarator: (init_declarator
+    declarator: [
+      (identifier) @name
+      (array_declarator declarator: (identifier) @name)
+      (pointer_declarator declarator: (identifier) @name)
+      (pointer_declarator declarator: (array_declarator declarator: (identifier) @name))
+    ]) @definition.constant) @_declaration
+  (#eq? @_const "const")
+  (#parent-type? @_declaration "translation_unit"))
 
 ; Includes: `#include <stdio.h>` -> "stdio.h", `#include "util/list.h"` -> "util/list.h".
 (preproc_include path: [(string_literal) (system_lib_string)] @import.module)

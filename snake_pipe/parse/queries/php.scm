@@ -45,10 +45,10 @@
 (include_once_expression
   (parenthesized_expression [(string) (encapsed_string)] @import.module))
 (require_expression
-  (binary_expression right: [(string) (encapsed_string)] @import.module))
+  (_ right: [(string) (encapsed_string)] @import.module))
 (require_once_expression
-  (binary_expression right: [(string) (encapsed_string)] @import.module))
+  (_ right: [(string) (encapsed_string)] @import.module))
 (include_expression
-  (binary_expression right: [(string) (encapsed_string)] @import.module))
+  (_ right: [(string) (encapsed_string)] @import.module))
 (include_once_expression
-  (binary_expression right: [(string) (encapsed_string)] @import.module))
+  (_ right: [(string) (encapsed_string)] @import.module))

@@ -36,10 +36,9 @@
     name: [(property_identifier) (private_property_identifier)] @name) @definition.method
   (#not-eq? @name "constructor"))
 ; Class fields holding a function: `private handle = (e: Error) => {...}`.
-(class_body
-  (public_field_definition
-    name: [(property_identifier) (private_property_identifier)] @name
-    value: [(arrow_function) (function_expression)]) @definition.method)
+(public_field_definition
+  name: [(property_identifier) (private_property_identifier)] @name
+  value: [(arrow_function) (function_expression)]) @definition.method
 ; Methods declared by interfaces.
 (interface_body
   (method_signature name: (property_identifier) @name) @definition.method)
@@ -48,7 +47,7 @@
 (object
   (method_definition name: (property_identifier) @name) @definition.function)
 (object
-  (method_definition name: (string (string_fragment) @name)) @definition.function)
+  (method_definition name: (_ (string_fragment) @name)) @definition.function)
 (pair
   key: (property_identifier) @name
   value: [(arrow_function) (function_expression)]) @definition.function
@@ -65,7 +64,7 @@
 
 ; `exports.f = function () {}`, `Foo.prototype.bar = () => {}`.
 (assignment_expression
-  left: (member_expression property: (property_identifier) @name)
+  left: (_ property: (property_identifier) @name)
   right: [(arrow_function) (function_expression) (generator_function)]
   (#not-eq? @name "exports")) @definition.function
 
@@ -90,8 +89,8 @@
 ; `require("m")` and dynamic `import("m")`.
 (call_expression
   function: (identifier) @_function
-  arguments: (arguments . (string) @import.module .)
+  arguments: (_ . (string) @import.module .)
   (#eq? @_function "require"))
 (call_expression
   function: (import)
-  arguments: (arguments . (string) @import.module))
+  arguments: (_ . (string) @import.module))
