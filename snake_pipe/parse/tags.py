@@ -9,9 +9,12 @@ Capture names are the contract between a query file and this module:
 - ``@import.module``: the module, header or path of an import, one row per capture (a
   quantified capture such as ``_+`` gives one row spanning its nodes).
 - captures starting with ``_`` only feed predicates (``#eq? @_fn "require"``).
-- besides tree-sitter's own predicates, ``#parent-type? @capture "type" ...`` holds when the
-  captured node's parent has one of the types: a parent step costs a pattern a share of the
-  query's compile time, which for a big grammar (C++) is more than the parse of many files.
+- besides tree-sitter's own predicates, ``#parent-type? @capture "type" ...`` (at most one per
+  pattern) keeps a match when the captured node's parent has one of the types: a parent step
+  costs a pattern a share of the query's compile time, which for a big grammar (C++) is more
+  than the parse of many files. It is checked here, on the match, not through the binding's
+  predicate callback (py-tree-sitter 0.26.1 leaks each match's captures, and so the whole
+  tree, when it calls one).
 
 A ``function`` directly inside a class-like definition becomes a ``method``. When two patterns
 capture the same node, the first pattern in the file wins.
@@ -24,7 +27,7 @@ import re
 import sys
 from functools import cache
 from importlib import metadata, resources
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import tree_sitter as ts
 import tree_sitter_language_pack as tslp
@@ -39,6 +42,13 @@ CLASS_LIKE = frozenset(
 )
 _QUOTES = "\"'`<>"
 _CAPTURE = re.compile(r"@([\w.]+)")
+_PREDICATE = re.compile(r"\(#([\w-]+[?!])")
+_PARENT_TYPE = re.compile(r'\(#parent-type\?\s+@([\w.]+)((?:\s+"[^"]*")+)\s*\)')
+# tree-sitter's predicates and directives, which the binding evaluates itself
+BUILTIN_PREDICATES = frozenset({
+    "eq?", "not-eq?", "any-eq?", "any-not-eq?", "match?", "not-match?", "any-match?",
+    "any-not-match?", "any-of?", "not-any-of?", "is?", "is-not?", "set!",
+})  # fmt: skip
 # Grammars that are supersets of another's, sharing its query file.
 QUERY_ALIASES = {"tsx": "typescript"}
 
@@ -67,6 +77,8 @@ class TagsQuery(NamedTuple):
     definitions: dict[str, tuple[str, bool] | None]
     # per pattern: (capture, kind, is a symbol) when its only role capture is one definition
     plans: tuple[tuple[str, str, bool] | None, ...]
+    # per pattern: (capture, parent types) of its #parent-type?, if it has one
+    parents: tuple[tuple[str, frozenset[str]] | None, ...]
 
 
 @cache
@@ -75,9 +87,35 @@ def tags_query(language: str) -> TagsQuery | None:
     source = query_source(language)
     if source is None:
         return None
+    return compile_tags(language, source)
+
+
+def compile_tags(language: str, source: str) -> TagsQuery:
+    """A tags query from its source; ``ValueError`` names a predicate we do not know."""
     query = ts.Query(tslp.get_language(language), source)  # type: ignore[arg-type]
+    raw = source.encode()  # the pattern offsets count bytes
+    texts = [
+        raw[query.start_byte_for_pattern(i) : query.end_byte_for_pattern(i)].decode()
+        for i in range(query.pattern_count)
+    ]
     definitions = _definitions(query)
-    return TagsQuery(query, definitions, _plans(query, source, definitions))
+    return TagsQuery(
+        query, definitions, _plans(texts, definitions), tuple(map(_parent_check, texts))
+    )
+
+
+def _parent_check(text: str) -> tuple[str, frozenset[str]] | None:
+    code = re.sub(r"^\s*;.*$", "", text, flags=re.MULTILINE)  # comments may follow a pattern
+    for name in _PREDICATE.findall(code):
+        if name not in BUILTIN_PREDICATES and name != "parent-type?":
+            raise ValueError(f"unknown query predicate #{name}")
+    found = _PARENT_TYPE.findall(code)
+    if len(found) != code.count("#parent-type?") or len(found) > 1:
+        raise ValueError(f'#parent-type? takes one @capture and "types", once per pattern: {code}')
+    if not found:
+        return None
+    capture, types = found[0]
+    return capture, frozenset(re.findall(r'"([^"]*)"', types))
 
 
 @cache
@@ -129,13 +167,11 @@ def _definitions(query: ts.Query) -> dict[str, tuple[str, bool] | None]:
 
 
 def _plans(
-    query: ts.Query, source: str, definitions: dict[str, tuple[str, bool] | None]
+    texts: list[str], definitions: dict[str, tuple[str, bool] | None]
 ) -> tuple[tuple[str, str, bool] | None, ...]:
     """A pattern with one definition or scope capture needs no walk over a match's captures."""
     plans: list[tuple[str, str, bool] | None] = []
-    raw = source.encode()  # the pattern offsets count bytes
-    for i in range(query.pattern_count):
-        text = raw[query.start_byte_for_pattern(i) : query.end_byte_for_pattern(i)].decode()
+    for text in texts:
         roles = {c for c in _CAPTURE.findall(text) if c != "name" and not c.startswith("_")}
         role = roles.pop() if len(roles) == 1 else None
         known = definitions.get(role) if role else None
@@ -147,8 +183,10 @@ def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Imp
     # (start, end) -> (pattern index, kind, is a symbol, name, start line, end line)
     defs: dict[tuple[int, int], tuple[int, str, bool, str, int, int]] = {}
     imports: list[Import] = []
-    query, definitions, plans = tags
-    for pattern, captures in ts.QueryCursor(query).matches(root, _predicate):
+    query, definitions, plans, parents = tags
+    for pattern, captures in ts.QueryCursor(query).matches(root):
+        if (check := parents[pattern]) is not None and not _parent_is(captures, *check):
+            continue
         names = captures.get("name")
         if (plan := plans[pattern]) is not None:  # the usual case: one definition
             if names and (nodes := captures.get(plan[0])):
@@ -163,18 +201,10 @@ def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Imp
     return _nest(sorted(defs.items(), key=lambda kv: (kv[0][0], -kv[0][1]))), imports
 
 
-def _predicate(
-    predicate: str,
-    args: list[tuple[str, Literal["capture", "string"]]],
-    pattern_index: int,
-    captures: dict[str, list[ts.Node]],
-) -> bool:
-    """Our predicates, the ones tree-sitter leaves to the caller (see the module docstring)."""
-    if predicate != "parent-type?":
-        raise ValueError(f"unknown query predicate #{predicate}")
-    nodes = captures.get(args[0][0])
+def _parent_is(captures: dict[str, list[ts.Node]], capture: str, types: frozenset[str]) -> bool:
+    nodes = captures.get(capture)
     parent = nodes[0].parent if nodes else None
-    return parent is not None and any(parent.type == value for value, _ in args[1:])
+    return parent is not None and parent.type in types
 
 
 def _define(
