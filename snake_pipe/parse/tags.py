@@ -105,6 +105,8 @@ def compile_tags(language: str, source: str) -> TagsQuery:
 
 
 def _parent_check(text: str) -> tuple[str, frozenset[str]] | None:
+    """A pattern's ``#parent-type?`` as (capture, types); a predicate that nothing evaluates
+    would let every match through, so an unknown one is refused here."""
     code = re.sub(r"^\s*;.*$", "", text, flags=re.MULTILINE)  # comments may follow a pattern
     for name in _PREDICATE.findall(code):
         if name not in BUILTIN_PREDICATES and name != "parent-type?":
