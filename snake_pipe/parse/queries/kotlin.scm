@@ -30,7 +30,7 @@
 ; `val`/`var` a property.
 (source_file
   (property_declaration
-    (modifiers (property_modifier))
+    (_ (property_modifier))
     (variable_declaration (simple_identifier) @name)) @definition.constant)
 (source_file
   (property_declaration
@@ -38,23 +38,23 @@
     (variable_declaration (simple_identifier) @name)
     (#not-match? @_modifiers "(^|\\s)const(\\s|$)")) @definition.property)
 (object_declaration
-  (class_body
+  (_
     (property_declaration
-      (modifiers (property_modifier))
+      (_ (property_modifier))
       (variable_declaration (simple_identifier) @name)) @definition.constant))
 (object_declaration
-  (class_body
+  (_
     (property_declaration
       (modifiers)? @_modifiers
       (variable_declaration (simple_identifier) @name)
       (#not-match? @_modifiers "(^|\\s)const(\\s|$)")) @definition.property))
 (companion_object
-  (class_body
+  (_
     (property_declaration
-      (modifiers (property_modifier))
+      (_ (property_modifier))
       (variable_declaration (simple_identifier) @name)) @definition.constant))
 (companion_object
-  (class_body
+  (_
     (property_declaration
       (modifiers)? @_modifiers
       (variable_declaration (simple_identifier) @name)
