@@ -51,7 +51,7 @@
       declarator: [(field_identifier) (destructor_name) (operator_name) (identifier)] @name) .) .)
   ]) @definition.function
 ; No return type and a plain identifier: a constructor in a class body, defined or declared
-; (`explicit Foo(int);`, `~Foo();`), else a function.
+; (`explicit Foo(int);`; a declared `~Foo();` is a method), else a function.
 ((function_definition
   !type
   declarator: (function_declarator declarator: (identifier) @name)) @definition.constructor
