@@ -1262,8 +1262,8 @@ EXPORT_API class Widget { int size() const { return 1; } };
 def test_cpp_parents_and_declarator_wrappers(tmp_path: Path) -> None:
     """What `#parent-type?` and the wildcard wrappers in cpp.scm must keep apart: constants at
     namespace level only; a type-less function outside a class body (gtest's `TEST`) is no
-    constructor; a macro call the grammar reads as a declarator names nothing; a class defined
-    under two qualifiers is found."""
+    constructor but a macro call, named by the whole call; a macro call the grammar reads as a
+    declarator names nothing; a class defined under two qualifiers is found."""
     code = """\
 const int kTop = 1;
 namespace ns { constexpr int kInner = 2; }
@@ -1280,13 +1280,71 @@ int& Foo::at(int i) { return data[i]; }
         ("ns", "namespace", 2, None),
         ("kInner", "constant", 2, "ns"),
         ("f", "function", 3, None),
-        ("TEST", "function", 4, None),
+        ("TEST(Suite, Case)", "function", 4, None),
         ("Outer", "struct", 5, None),
         ("Mid", "struct", 5, "Outer"),
         ("Leaf", "struct", 6, None),
         ("go", "method", 6, "Leaf"),
         ("at", "method", 8, None),
     ]
+
+
+def test_cpp_macros_the_grammar_cannot_know(tmp_path: Path) -> None:
+    """Export, namespace and attribute macros of real C++ (abseil, BoringSSL, googletest): the
+    class or namespace behind them is found, with its members' scopes; a macro is never a
+    method, a constructor or a test's name."""
+    header = """\
+namespace absl {
+ABSL_NAMESPACE_BEGIN
+namespace internal {
+class OPENSSL_EXPORT Parser {
+ public:
+  bool Next(int x);
+};
+struct GTEST_API_ Info : public Base {
+  void Lock() ABSL_LOCKS_EXCLUDED(mu_) { }
+};
+class Table {
+  Table();
+  int* head ABSL_GUARDED_BY(mu_);
+  int Get() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+};
+}
+ABSL_NAMESPACE_END
+}
+"""
+    result = extract(tmp_path, "m.h", "cpp", header)
+    assert [(s.name, s.kind, s.scope) for s in result.symbols] == [
+        ("absl", "namespace", None),
+        ("internal", "namespace", "absl"),
+        ("Parser", "class", "absl.internal"),
+        ("Info", "struct", "absl.internal"),
+        ("Lock", "method", "absl.internal.Info"),
+        ("Table", "class", "absl.internal"),
+        ("Table", "constructor", "absl.internal.Table"),
+        ("Get", "method", "absl.internal.Table"),
+    ]
+    test = "TEST_P(LongSuiteName,\n       LongCaseName) {\n  EXPECT_EQ(1, 1);\n}\n"
+    result = extract(tmp_path, "m_test.cc", "cpp", test)
+    assert [(s.name, s.kind) for s in result.symbols] == [
+        ("TEST_P(LongSuiteName, LongCaseName)", "function")
+    ]
+
+
+def test_small_forms_of_real_code(tmp_path: Path) -> None:
+    """Idioms found in real packages: dokuwiki's `require_once(DOKU_INC . 'x.php')`,
+    lodash's `var f = (function f() {})`, Go's `var _ I = (*T)(nil)` (names nothing), C#'s
+    generic alias `using A = B<C>;` (keeps its brackets, which C's `#include <a.h>` loses)."""
+    php = extract(tmp_path, "a.php", "php", "<?php\nrequire_once(DOKU_INC.'inc/init.php');\n")
+    assert [i.module for i in php.imports] == ["inc/init.php"]
+    js = extract(tmp_path, "a.js", "javascript", "var run = (function run(c) {\n});\n")
+    assert [(s.name, s.kind) for s in js.symbols] == [("run", "function")]
+    go = extract(tmp_path, "a.go", "go", "package p\nvar _ io.Writer = (*T)(nil)\nvar X = 1\n")
+    assert [s.name for s in go.symbols] == ["p", "X"]
+    cs = extract(tmp_path, "a.cs", "csharp", "using M = Maybe<Method>;\nusing System;\n")
+    assert [i.module for i in cs.imports] == ["Maybe<Method>", "System"]
+    c = extract(tmp_path, "a.c", "c", '#include <stdio.h>\n#include "a/b.h"\n')
+    assert [i.module for i in c.imports] == ["stdio.h", "a/b.h"]
 
 
 def test_ruby_defs_anywhere_and_parent_checks(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ EXTRACTOR_VERSION = 3
 CLASS_LIKE = frozenset(
     {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
 )
-_QUOTES = "\"'`<>"
+_QUOTES = "\"'`"
 _CAPTURE = re.compile(r"@([\w.]+)")
 _PREDICATE = re.compile(r"\(#([\w-]+[?!])")
 _PARENT_TYPE = re.compile(r'\(#parent-type\?\s+@([\w.]+)((?:\s+"[^"]*")+)\s*\)')
@@ -143,7 +143,15 @@ def _text(node: ts.Node) -> str:
 
 def module_text(node: ts.Node) -> str:
     """An import's module as written, without the quotes or angle brackets around it."""
-    return _text(node).strip().strip(_QUOTES).strip()
+    return _unquoted(_text(node))
+
+
+def _unquoted(text: str) -> str:
+    """`"a.h"` and `<vector>` lose their delimiters; `Alias<T>` keeps its brackets."""
+    text = text.strip()
+    if text[:1] == "<" and text[-1:] == ">":
+        return text[1:-1].strip()
+    return text.strip(_QUOTES).strip()
 
 
 def _import(nodes: list[ts.Node]) -> Import:
@@ -155,7 +163,7 @@ def _import(nodes: list[ts.Node]) -> Import:
     raw = (parent.text or b"")[
         first.start_byte - parent.start_byte : last.end_byte - parent.start_byte
     ]
-    return Import(raw.decode("utf-8", "replace").strip().strip(_QUOTES), first.start_point[0] + 1)
+    return Import(_unquoted(raw.decode("utf-8", "replace")), first.start_point[0] + 1)
 
 
 def _definitions(query: ts.Query) -> dict[str, tuple[str, bool] | None]:
@@ -216,7 +224,9 @@ def _define(
     key = node.byte_range
     if key in defs and pattern >= defs[key][0]:  # the first pattern wins
         return
-    if name := _text(name_node):
+    if (name := _text(name_node)) and name != "_":  # `var _ io.Writer = ...` names nothing
+        if "\n" in name:  # a macro call spread over lines, `TEST_P(Suite,\n    Name)`
+            name = " ".join(name.split())
         # 1-based lines; a node ending at column 0 (a #define's newline) ends the line before
         (start_row, _), (end_row, end_col) = node.start_point, node.end_point
         end_line = end_row + (0 if end_col == 0 and end_row > start_row else 1)
@@ -236,6 +246,8 @@ def _nest(
         if kind == "function" and parent and parent[1] in CLASS_LIKE:
             kind = "method"
         scope = parent[2] if parent else None
+        if kind == "constructor" and name.isupper() and name != (scope or "").rpartition(".")[2]:
+            continue  # a macro the grammar took for a constructor: `ABSL_LOCKS_REQUIRED(mu);`
         if emit:
             symbols.append(Symbol(name, kind, start_line, end_line, scope))
         stack.append((end, kind, f"{scope}.{name}" if scope else name))

@@ -33,12 +33,35 @@
   name: [(_ name: (type_identifier) @name) (_ name: (_ name: (type_identifier) @name))]
   body: (_)) @definition.struct
 (union_specifier name: (type_identifier) @name body: (_)) @definition.union
+; `class EXPORT_MACRO Foo {` and `struct GTEST_API_ Foo : Base {`, which the grammar reads as
+; a function returning `class EXPORT_MACRO` (with the base list in an ERROR): the name is the
+; identifier after the macro.
+(function_definition
+  type: (_ "class") . [(ERROR . (identifier) @name) (identifier) @name]) @definition.class
+(function_definition
+  type: (_ "struct") . [(ERROR . (identifier) @name) (identifier) @name]) @definition.struct
+; `ABSL_NAMESPACE_BEGIN namespace inner {`: a macro line before a namespace makes it a
+; function definition returning the macro, with `namespace` or the name in an ERROR.
+((function_definition
+  (ERROR . (identifier) @_keyword .) declarator: (identifier) @name) @definition.namespace
+  (#eq? @_keyword "namespace"))
+((function_definition
+  declarator: (identifier) @_keyword . (ERROR . (identifier) @name .)) @definition.namespace
+  (#eq? @_keyword "namespace"))
 (enum_specifier name: (type_identifier) @name body: (_)) @definition.enum
 (enum_specifier name: (_ name: (type_identifier) @name) body: (_)) @definition.enum
 
 ; `using Index = std::size_t;`
 (alias_declaration name: (type_identifier) @name) @definition.type
 
+; `void Lock() ABSL_LOCKS_EXCLUDED(mu_) {}`: a trailing attribute macro taken for the
+; declarator leaves the real one in an ERROR.
+(function_definition
+  (ERROR [
+    (function_declarator declarator: [(field_identifier) (identifier)] @name)
+    (init_declarator declarator: (identifier) @name value: (argument_list))
+  ])
+  declarator: (function_declarator)) @definition.function
 ; Functions defined in a namespace or a class body (where they become methods by nesting):
 ; `int f()`, `T* f()`, `T& f()`, `T** f()`, `~Foo()`, `operator[]()`.
 (function_definition
@@ -64,6 +87,12 @@
   !type
   declarator: (function_declarator declarator: (destructor_name) @name)) @definition.method
   (#parent-type? @definition.method "field_declaration_list"))
+; Without a return type and named in capitals: a macro call with a body, `TEST(Suite, Name) {`,
+; named by the whole call (`TEST(Suite, Name)`) since the macro's name alone says nothing.
+((function_definition
+  !type
+  declarator: (function_declarator declarator: (identifier) @_macro) @name) @definition.function
+  (#match? @_macro "^[A-Z][A-Z0-9_]*$"))
 ; Anywhere else (a namespace, a template, `extern "C"`, a preprocessor branch, an ERROR node
 ; left by a macro the grammar cannot know): a function.
 (function_definition
@@ -116,12 +145,14 @@
 
 ; Members declared in a class body: `void push(const T&);`, `T* get();`, `T& at(size_t);`,
 ; `virtual ~Foo();`, `explicit Foo(int);`.
-(field_declaration
+; A name in capitals is an attribute macro after a field (`T head ABSL_GUARDED_BY(mu);`).
+((field_declaration
   declarator: [
     (function_declarator declarator: [(field_identifier) (operator_name) (destructor_name)] @name)
     (_ (function_declarator
       declarator: [(field_identifier) (operator_name) (destructor_name)] @name) .)
   ]) @definition.method
+  (#not-match? @name "^[A-Z][A-Z0-9_]*$"))
 
 ; Namespace-level constants: `constexpr int kLimit = 10;`, `const char *const kName = "x";`.
 ((declaration

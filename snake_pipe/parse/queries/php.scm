@@ -31,19 +31,32 @@
   (namespace_use_clause . [(qualified_name) (name)] @import.module))
 (namespace_use_declaration (namespace_name) @import.module body: (namespace_use_group))
 
-; `require "x.php"`, `include_once("x.php")`, and `require __DIR__ . "/x.php"` -> "/x.php".
+; `require "x.php"`, `include_once("x.php")`, and `require __DIR__ . "/x.php"` or
+; `require_once(DOKU_INC . "inc/x.php")` -> "/x.php", "inc/x.php".
 (require_expression [(string) (encapsed_string)] @import.module)
 (require_once_expression [(string) (encapsed_string)] @import.module)
 (include_expression [(string) (encapsed_string)] @import.module)
 (include_once_expression [(string) (encapsed_string)] @import.module)
 (require_expression
-  (parenthesized_expression [(string) (encapsed_string)] @import.module))
+  (parenthesized_expression [
+    [(string) (encapsed_string)] @import.module
+    (_ right: [(string) (encapsed_string)] @import.module)
+  ]))
 (require_once_expression
-  (parenthesized_expression [(string) (encapsed_string)] @import.module))
+  (parenthesized_expression [
+    [(string) (encapsed_string)] @import.module
+    (_ right: [(string) (encapsed_string)] @import.module)
+  ]))
 (include_expression
-  (parenthesized_expression [(string) (encapsed_string)] @import.module))
+  (parenthesized_expression [
+    [(string) (encapsed_string)] @import.module
+    (_ right: [(string) (encapsed_string)] @import.module)
+  ]))
 (include_once_expression
-  (parenthesized_expression [(string) (encapsed_string)] @import.module))
+  (parenthesized_expression [
+    [(string) (encapsed_string)] @import.module
+    (_ right: [(string) (encapsed_string)] @import.module)
+  ]))
 (require_expression
   (_ right: [(string) (encapsed_string)] @import.module))
 (require_once_expression

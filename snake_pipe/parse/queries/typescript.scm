@@ -57,10 +57,13 @@
 (generator_function_declaration name: (identifier) @name) @definition.function
 (function_signature name: (identifier) @name) @definition.function
 
-; `const f = () => {}`, `let g = function () {}`.
+; `const f = () => {}`, `let g = function () {}`, `var h = (function h() {})`.
 (variable_declarator
   name: (identifier) @name
-  value: [(arrow_function) (function_expression) (generator_function)]) @definition.function
+  value: [
+    (arrow_function) (function_expression) (generator_function)
+    (parenthesized_expression [(arrow_function) (function_expression)])
+  ]) @definition.function
 
 ; `exports.f = function () {}`, `Foo.prototype.bar = () => {}`.
 (assignment_expression
