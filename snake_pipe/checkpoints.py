@@ -77,7 +77,10 @@ class CheckpointStore:
         self.path = path
         try:
             fresh = not path.exists()
-            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
+                path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:
+                raise damaged(path, f"not a directory ({exc.strerror})") from None
             self.env = lmdb.open(str(path), map_size=1 << 34, max_dbs=8, subdir=True,
                                  metasync=False, lock=True)  # fmt: skip
             self.files = self.env.open_db(b"files")

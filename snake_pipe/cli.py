@@ -7,6 +7,7 @@ Exit codes: 0 completed (files that failed are data, in the report), 1 the run f
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack, closing
@@ -66,6 +67,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="where parsers run (default: a process pool; dask: pip install 'snake-pipe[dask]')",
     )
     p.add_argument("--quiet", action="store_true", default=None, help="no progress, no summary")
+    p.add_argument("--events", metavar="FILE",
+                   help="append run events (BatchExecuted, ExecutionFailed, "
+                   "CheckpointCreated, ProgressUpdated) as JSON lines")  # fmt: skip
     p.add_argument(
         "--restart",
         action="store_true",
@@ -78,12 +82,15 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _int(option: str) -> Any:
+def _int(option: str, low: int | None = None, high: int | None = None) -> Any:
     def parse(value: str) -> int:
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             raise ConfigError(f"{option}: {value!r} is not allowed: must be an integer") from None
+        if low is not None and high is not None and not low <= number <= high:
+            raise ConfigError(f"{option}: {number} is not allowed: use {low} to {high}")
+        return number
 
     return parse
 
@@ -94,9 +101,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     ingest = sub.add_parser("ingest", help="inventory and parse every file of a repository")
     _add_run_options(ingest)
-    ingest.add_argument("--events", metavar="FILE",
-                        help="append run events (BatchExecuted, ExecutionFailed, "
-                        "CheckpointCreated, ProgressUpdated) as JSON lines")  # fmt: skip
     explain = sub.add_parser("explain", help="tell why a file is ingested, ignored or skipped")
     explain.add_argument("repo")
     explain.add_argument("path", help="path of the file, relative to the repository")
@@ -108,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--store")
     watch = sub.add_parser("watch", help="ingest, then keep the records live as files change")
     _add_run_options(watch)
-    watch.add_argument("--metrics-port", type=_int("--metrics-port"), metavar="N",
+    watch.add_argument("--metrics-port", type=_int("--metrics-port", 0, 65535), metavar="N",
                        help="serve /metrics (Prometheus) and /healthz on this port")  # fmt: skip
     watch.add_argument("--metrics-host", default="127.0.0.1", metavar="ADDR",
                        help="address the metrics server binds (default 127.0.0.1)")  # fmt: skip
@@ -159,6 +163,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_watch(args: argparse.Namespace) -> int:
     if not args.dry_run:
         prestart(args.executor)
+    from snake_pipe.events import EventLog
     from snake_pipe.watch import watch_command
 
     config = config_from_args(args)
@@ -167,10 +172,12 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
         return dry_run(args.repo, config, sys.stdout)
     metrics = None if args.metrics_port is None else (args.metrics_host, args.metrics_port)
-    return watch_command(args.repo, config, executor=args.executor,
-                         reload=lambda: config_from_args(args), config_path=args.config,
-                         metrics=metrics, poll=args.poll, restart=args.restart,
-                         report_path=args.report)  # fmt: skip
+    with ExitStack() as stack:
+        events = [stack.enter_context(closing(EventLog(args.events)))] if args.events else []
+        return watch_command(args.repo, config, executor=args.executor,
+                             reload=lambda: config_from_args(args), config_path=args.config,
+                             metrics=metrics, poll=args.poll, restart=args.restart,
+                             report_path=args.report, events=events)  # fmt: skip
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -186,9 +193,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from snake_pipe.config import ENV_PREFIX
     from snake_pipe.status import print_status
 
-    return print_status(args.repo, args.store, args.json, sys.stdout)
+    store = args.store or os.environ.get(f"{ENV_PREFIX}STORE") or None
+    return print_status(args.repo, store, args.json, sys.stdout)
 
 
 COMMANDS = {"ingest": cmd_ingest, "watch": cmd_watch, "explain": cmd_explain,

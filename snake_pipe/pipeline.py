@@ -46,7 +46,7 @@ from snake_pipe.progress import ProgressView, Silent
 from snake_pipe.records import FileResult, WorkItem
 from snake_pipe.report import RunReport, RunStats, RunStatus, utc_now
 from snake_pipe.retry import Backoff, CircuitBreaker, retry_call
-from snake_pipe.sinks import Sink, mask_uri, open_sink
+from snake_pipe.sinks import STORE_SQLITE, Sink, mask_uri, open_sink
 from snake_pipe.workqueue import WorkQueue, file_priority
 
 Item = WorkItem | FileResult
@@ -97,7 +97,7 @@ def store_lock(store: Path) -> Iterator[None]:
 
 def sink_uris(config: Config, store: Path) -> list[str]:
     default = f"sqlite:{store / 'records.sqlite'}"
-    uris = [default if uri in ("sqlite", "sqlite:") else uri for uri in config.sinks]
+    uris = [default if uri in STORE_SQLITE else uri for uri in config.sinks]
     return uris or [default]
 
 
@@ -318,7 +318,11 @@ class Run:
         self.uris = sink_uris(config, self.store_dir)
         self.view = view or Silent()
         if restart:
-            shutil.rmtree(self.store_dir / CHECKPOINTS, ignore_errors=True)
+            checkpoints = self.store_dir / CHECKPOINTS
+            if checkpoints.is_dir() and not checkpoints.is_symlink():
+                shutil.rmtree(checkpoints, ignore_errors=True)
+            else:
+                checkpoints.unlink(missing_ok=True)
         self.queue: WorkQueue[Item] = WorkQueue(file_priority(config.queue_order))
         sizer = BatchSizer(config.batch_size, MIN_BATCH, MAX_BATCH, config.target_batch_seconds)
         self.engine: BatchEngine[Item, FileResult] = BatchEngine(

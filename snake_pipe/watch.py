@@ -19,7 +19,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
@@ -30,6 +30,7 @@ from snake_pipe.batching import BatchOutcome, BatchSizer
 from snake_pipe.config import MAX_BATCH, MIN_BATCH, Config
 from snake_pipe.discover import Walker, record_path
 from snake_pipe.errors import SnakePipeError
+from snake_pipe.events import EventHandler
 from snake_pipe.pipeline import Discovery, Interrupts, Run, crash_records, executor_factory
 from snake_pipe.pipeline import remove_stale as remove_stale_rows
 from snake_pipe.progress import LogLines, ProgressView, Silent
@@ -162,10 +163,12 @@ class Watch:
         restart: bool = False,
         report_path: str | Path | None = None,
         linger_s: float = LINGER_S,
+        events: Sequence[EventHandler] = (),
     ) -> None:
         self.beat = _Beat(view or Silent())
         self.log = log or stderr_log
-        self.run = Run(repo, config, view=self.beat, executor=executor, restart=restart)
+        self.run = Run(repo, config, view=self.beat, executor=executor, restart=restart,
+                       events=events)  # fmt: skip
         self.executor = executor
         self.poll, self.linger_s, self.report_path = poll, linger_s, report_path
         self.queue = _SharedQueue(file_priority(config.queue_order))
@@ -564,12 +567,13 @@ def watch_command(
     poll: bool = False,
     restart: bool = False,
     report_path: str | Path | None = None,
+    events: Sequence[EventHandler] = (),
 ) -> int:
     """``snake-pipe watch``: runs until SIGINT or SIGTERM, then checkpoints and exits 0."""
     view: ProgressView = Silent() if config.quiet else LogLines(sys.stderr)
     with Watch(repo, config, executor=executor, view=view, reload=reload,
                config_path=config_path, metrics=metrics, poll=poll, restart=restart,
-               report_path=report_path) as watch, Interrupts(watch.stop):  # fmt: skip
+               report_path=report_path, events=events) as watch, Interrupts(watch.stop):  # fmt: skip
         if not config.quiet:
             watch.beat.message(f"watching {watch.run.root} ({watch.watch_count} directories)")
         for _ in watch.changes():

@@ -211,6 +211,13 @@ def test_status_and_dry_run(tmp_path: Path) -> None:
     assert status["checkpoints"]["latest"]["files_processed"] == 22
     text = run_cli("status", repo).stdout
     assert "completed" in text and "checkpoint:" in text
+    moved = tmp_path / "elsewhere"
+    (repo / ".snake-pipe").rename(moved)
+    status = json.loads(
+        run_cli("status", repo, "--json", env={"SNAKE_PIPE_STORE": str(moved)}).stdout
+    )
+    assert status["store"] == str(moved) and status["files_by_status"] == {"ok": 22}
+    moved.rename(repo / ".snake-pipe")
     (repo / "pkg1" / "mod1.py").write_text("x = 2\n")
     os.utime(repo / "pkg2" / "mod2.py", ns=(5, 5))
     (repo / "pkg3" / "mod3.py").unlink()

@@ -6,7 +6,7 @@ import pytest
 
 from snake_pipe.config import Config, render_default_toml, resolve_config
 from snake_pipe.errors import ConfigError
-from tests.conftest import run_cli
+from tests.conftest import rows, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,3 +91,32 @@ def test_cli_missing_repo(tmp_path: Path) -> None:
     result = run_cli("ingest", tmp_path / "nope")
     assert result.returncode == 2
     assert "does not exist" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_cli_bare_sqlite_sink_keeps_the_store_database(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("def f():\n    pass\n")
+    feed = tmp_path / "feed.jsonl"
+    result = run_cli("ingest", repo, "--sink", f"jsonl:{feed}", "--sink", "sqlite", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert rows(repo / ".snake-pipe" / "records.sqlite", "SELECT path FROM files") == [("a.py",)]
+    assert '"a.py"' in feed.read_text()
+
+
+def test_cli_port_out_of_range_and_a_store_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    result = run_cli("watch", tmp_path, "--metrics-port", "70000")
+    assert result.returncode == 2
+    assert (
+        result.stderr == "snake-pipe: error: --metrics-port: 70000 is not allowed: use 0 to 65535\n"
+    )
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "checkpoints.lmdb").write_text("not a store")
+    result = run_cli("ingest", tmp_path, "--store", store, "--quiet")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "checkpoints.lmdb is not a directory" in result.stderr and "--restart" in result.stderr
+    result = run_cli("ingest", tmp_path, "--store", store, "--quiet", "--restart")
+    assert result.returncode == 0, result.stderr
+    assert rows(store / "records.sqlite", "SELECT path, status FROM files") == [("a.py", "ok")]

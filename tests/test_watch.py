@@ -167,12 +167,14 @@ def test_edits_reach_the_sinks_and_match_a_fresh_ingest(tmp_path: Path) -> None:
 def test_stop_then_restart_catches_up_with_changes_made_while_stopped(tmp_path: Path) -> None:
     repo = sample_repo(tmp_path / "repo")
     db = repo / ".snake-pipe" / "records.sqlite"
-    report = tmp_path / "report.json"
-    with watching(repo, "--quiet", "--report", report):
+    report, events = tmp_path / "report.json", tmp_path / "events.jsonl"
+    with watching(repo, "--quiet", "--report", report, "--events", events):
         wait_for(lambda: "src/a.py" in paths(db), "catch-up")
         (repo / "src" / "a.py").write_text("def before_stop():\n    pass\n")
         wait_for(lambda: symbols(db, "src/a.py") == {"before_stop"}, "an edit")
     assert json.loads(report.read_text())["status"] == "completed"
+    kinds = {json.loads(line)["event"] for line in events.read_text().splitlines()}
+    assert "BatchExecuted" in kinds
 
     (repo / "src" / "a.py").write_text("def while_stopped():\n    pass\n")
     (repo / "web" / "app.js").unlink()

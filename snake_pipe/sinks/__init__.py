@@ -34,7 +34,7 @@ EXTRAS: dict[str, str] = {"postgresql": "postgres", "postgres": "postgres", "par
 # Schemes whose factory takes the whole URI (libpq parses it), not the part after the colon.
 WHOLE_URI = frozenset({"postgresql", "postgres"})
 FORMS: dict[str, str] = {
-    "sqlite": "sqlite:PATH",
+    "sqlite": "sqlite[:PATH]",
     "jsonl": "jsonl:PATH",
     "postgresql": "postgresql://USER@HOST:PORT/DB",
     "parquet": "parquet:DIR",
@@ -73,8 +73,13 @@ def split_uri(uri: str) -> tuple[str, str]:
     return scheme, rest
 
 
+# `--sink sqlite`: the store's database, kept beside other sinks.
+STORE_SQLITE = ("sqlite", "sqlite:")
+
+
 def check_uri(uri: str) -> None:
-    split_uri(uri)
+    if uri not in STORE_SQLITE:
+        split_uri(uri)
 
 
 def mask_uri(uri: str) -> str:

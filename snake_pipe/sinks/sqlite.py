@@ -104,7 +104,8 @@ class SQLiteSink(Sink):
                 for name in INDEXES:
                     self.conn.execute(f"DROP INDEX IF EXISTS {name}")
         except (sqlite3.Error, OSError) as exc:
-            raise SinkError(f"sqlite:{self.path}: cannot open the database ({exc})") from exc
+            raise SinkError(f"sqlite:{self.path}: cannot open the database ({exc}): move it "
+                            "away and rerun to write every file again") from exc  # fmt: skip
 
     def _create_indexes(self) -> None:
         try:
