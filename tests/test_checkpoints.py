@@ -156,8 +156,11 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(tmp_path: Path, se
 
 
 def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
+    """The resumed run finishes the same records, and the same JSON lines feed."""
     repo = big_repo(tmp_path / "repo", 2500)
-    cmd = [sys.executable, "-m", "snake_pipe", "ingest", str(repo), "--batch-size", "50"]
+    feed = tmp_path / "feed.jsonl"
+    sinks = ("--sink", "sqlite", "--sink", f"jsonl:{feed}")
+    cmd = [sys.executable, "-m", "snake_pipe", "ingest", str(repo), "--batch-size", "50", *sinks]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
     db = repo / ".snake-pipe" / "records.sqlite"
     deadline = time.monotonic() + 60
@@ -174,10 +177,11 @@ def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
     assert "resume with: snake-pipe ingest" in stderr
     status = run_cli("status", repo, "--json")
     assert json.loads(status.stdout)["last_run"]["state"] == "interrupted"
-    rerun = run_cli("ingest", repo)
+    rerun = run_cli("ingest", repo, *sinks)
     assert rerun.returncode == 0
     assert "resuming run" in rerun.stderr and "files already done" in rerun.stderr
     assert rows(db, "SELECT count(*) FROM files") == [(2750,)]
+    assert len({json.loads(line)["path"] for line in feed.read_text().splitlines()}) == 2750
 
 
 def test_restart_and_damaged_or_foreign_store(tmp_path: Path) -> None:

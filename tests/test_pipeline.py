@@ -13,6 +13,7 @@ import pytest
 from snake_pipe.errors import SinkError
 from snake_pipe.parse.ast import decode_tree
 from snake_pipe.records import FileResult, Import, ParseError, Symbol
+from snake_pipe.sinks.jsonl import JSONLSink
 from tests.conftest import JS_SAMPLE, PY_SAMPLE, rows, run_cli, write_tree
 
 REPORT_KEYS = {
@@ -101,6 +102,23 @@ def test_reingest_replaces_rows_and_removes_deleted_files(tmp_path: Path) -> Non
     assert rows(db, "SELECT count(*) FROM files WHERE path = 'web/app.js'") == [(0,)]
     assert rows(db, "SELECT count(*) FROM symbols WHERE path = 'web/app.js'") == [(0,)]
     assert rows(db, "SELECT name FROM symbols WHERE path = 'pkg/mod.py'") == [("only",)]
+
+
+def test_jsonl_feed_is_appended_by_the_run_it_holds_only(tmp_path: Path) -> None:
+    """A resumed run appends (dropping a line a kill cut off); any other run rewrites."""
+    feed = tmp_path / "feed.jsonl"
+    sink = JSONLSink(feed)
+    sink.begin_run("run-1")
+    sink.write([FileResult("a.py", "python", 1, 1)])
+    sink.close()
+    with open(feed, "a") as f:
+        f.write('{"op": "upsert", "pa')  # killed mid-line
+    for run_id, expected in (("run-1", ["a.py", "b.py"]), ("run-2", ["b.py"])):
+        sink = JSONLSink(feed)
+        sink.begin_run(run_id)
+        sink.write([FileResult("b.py", "python", 1, 1)])
+        sink.close()
+        assert [json.loads(line)["path"] for line in feed.read_text().splitlines()] == expected
 
 
 def test_jsonl_and_sqlite_sinks_together_with_ast(tmp_path: Path) -> None:

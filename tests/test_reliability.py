@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import psutil
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -285,3 +289,26 @@ def test_workers_that_cannot_start_fail_the_run_in_one_line(tmp_path: Path) -> N
     assert result.returncode == 1
     assert "cannot start; check the installation" in result.stderr.splitlines()[-1]
     assert "Traceback" not in result.stderr
+
+
+def test_parsers_exit_when_the_coordinator_is_killed(tmp_path: Path) -> None:
+    """`kill -9` of snake-pipe leaves no parser, forkserver or resource tracker behind: a
+    pool worker waits on a queue whose pipe it holds itself, so it must watch its starter."""
+    repo = write_tree(
+        tmp_path / "repo", {f"slow{i}.py": f"# SNAKE-PIPE-FAULT:slow {i}\n" for i in range(6)}
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKE_PIPE_")} | HOOK
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snake_pipe", "ingest", str(repo), "--workers", "2", "--quiet"],
+        env=env, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    coordinator = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 30
+    while len(coordinator.children(recursive=True)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the forkserver, the resource tracker and a parser
+    started = coordinator.children(recursive=True)
+    assert len(started) >= 3, started
+    proc.kill()
+    proc.wait()
+    _, alive = psutil.wait_procs(started, timeout=10)
+    assert [p for p in alive if p.status() != psutil.STATUS_ZOMBIE] == []

@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import multiprocessing
 import os
+import select
 import signal
 import sys
 import threading
@@ -80,6 +81,9 @@ def init_worker(options: WorkerOptions) -> None:
         # collector would walk the young ones thousands of times per batch for nothing.
         gc.freeze()
         gc.set_threshold(50_000, 50, 50)
+        if (parent := multiprocessing.parent_process()) is not None and parent.pid:
+            threading.Thread(target=_exit_with, args=(parent.pid,),
+                             name="snake-pipe-orphan-guard", daemon=True).start()  # fmt: skip
     if options.parse_timeout_ms > 0:
         threading.Thread(target=_watchdog, args=(options.parse_timeout_ms / 1000,),
                          name="snake-pipe-watchdog", daemon=True).start()  # fmt: skip
@@ -89,6 +93,26 @@ def init_worker(options: WorkerOptions) -> None:
         except ImportError as exc:  # one line, not a traceback per worker
             print(f"snake-pipe worker: {TEST_HOOK_ENV}={hook}: {exc}", file=sys.stderr)
             os._exit(3)
+
+
+def _exit_with(pid: int) -> None:
+    """Exit when the process that started this one is gone (killed with -9, say): a pool
+    worker waits on a queue whose pipe it holds both ends of, so it would never notice."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+    except OSError:  # no pidfd (an old kernel): look every second
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except OSError:
+                pass  # alive, owned by someone else
+    select.select([fd], [], [])
+    os._exit(1)
 
 
 def _watchdog(timeout_s: float) -> None:

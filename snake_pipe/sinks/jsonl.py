@@ -1,7 +1,8 @@
 """JSON lines: one line per file (``"op": "upsert"``) or removed path (``"op": "delete"``).
 
 The file is a change feed of one run: it is rewritten at the start of each run and holds what
-that run produced, flushed after every batch so a consumer can tail it.
+that run produced, flushed after every batch so a consumer can tail it. A run resumed after an
+interruption appends: ``PATH.run`` beside the feed names the run the feed belongs to.
 """
 
 from __future__ import annotations
@@ -31,23 +32,51 @@ def record_dict(r: FileResult) -> dict[str, Any]:
     return doc
 
 
+def drop_cut_line(path: Path) -> None:
+    """A last line that a kill cut off goes, so that lines appended after it parse."""
+    with open(path, "rb+") as f:
+        end = f.seek(0, os.SEEK_END)
+        while end > 0:
+            start = max(0, end - (1 << 16))
+            f.seek(start)
+            newline = f.read(end - start).rfind(b"\n")
+            if newline >= 0:
+                f.truncate(start + newline + 1)
+                return
+            end = start
+        f.truncate(0)
+
+
 class JSONLSink(Sink):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.run_path = self.path.with_name(self.path.name + ".run")
         self._file: IO[str] | None = None
 
-    def _out(self) -> IO[str]:
+    def _out(self, run_id: str | None = None) -> IO[str]:
         if self._file is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+                resumed = run_id is not None and self.path.exists() and self._run_id() == run_id
+                if resumed:
+                    drop_cut_line(self.path)
+                self._file = open(self.path, "a" if resumed else "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
                 os.chmod(self.path, 0o600)
+                if run_id is not None and not resumed:
+                    self.run_path.write_text(run_id + "\n")
+                    os.chmod(self.run_path, 0o600)
             except OSError as exc:
                 raise SinkError(f"jsonl:{self.path}: cannot open ({exc.strerror or exc})") from exc
         return self._file
 
+    def _run_id(self) -> str | None:
+        try:
+            return self.run_path.read_text().strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+
     def begin_run(self, run_id: str) -> None:
-        self._out()
+        self._out(run_id)
 
     def write(self, results: Sequence[FileResult], deleted: Sequence[str] = ()) -> None:
         out = self._out()
