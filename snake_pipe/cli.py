@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--no-ignore", action="store_true", default=None)
     explain.add_argument("--follow-symlinks", action="store_true", default=None)
     explain.add_argument("--store")
+    explain.add_argument("--sink", action="append", dest="sinks", metavar="URI")
     watch = sub.add_parser("watch", help="ingest, then keep the records live as files change")
     _add_run_options(watch)
     watch.add_argument("--metrics-port", type=_int("--metrics-port", 0, 65535), metavar="N",
@@ -187,9 +188,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     root = check_repo(args.repo)
     store = Path(config.store) if config.store else root / ".snake-pipe"
-    for line in explain(root, args.path, config, store):
-        print(line)
-    return 0
+    lines = explain(root, args.path, config, store)
+    print("\n".join(lines))
+    return 1 if lines[-1].startswith("not found:") else 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:

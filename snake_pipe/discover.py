@@ -15,8 +15,10 @@ from pathlib import Path
 
 from snake_pipe import languages
 from snake_pipe.config import Config
+from snake_pipe.errors import ConfigError
 from snake_pipe.ignore import Decision, RuleFile, Rules
 from snake_pipe.records import FileResult, WorkItem
+from snake_pipe.sinks import output_paths
 
 # (path, size, mtime_ns, language) -> True when the file needs no work: it is counted, not yielded
 Skip = Callable[[str, int, int, str | None], bool]
@@ -36,7 +38,8 @@ def record_path(rel: str) -> str:
 
 @dataclass
 class Walker:
-    """Walks one repository; ``store`` (if inside it) and ``.git`` are never entered."""
+    """Walks one repository; ``.git``, the ``store`` and what the configured sinks write are
+    never entered or listed."""
 
     root: Path
     config: Config
@@ -44,11 +47,16 @@ class Walker:
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
-        never: tuple[str, ...] = ()
+        never: dict[str, str] = {}
+        for path in output_paths(self.config.sinks):
+            if path.is_relative_to(self.root) and path != self.root:
+                never[path.relative_to(self.root).as_posix()] = "a sink's output is never ingested"
         if self.store is not None:
             store = self.store.resolve()
             if store.is_relative_to(self.root) and store != self.root:
-                never = (store.relative_to(self.root).as_posix(),)
+                never[store.relative_to(self.root).as_posix()] = (
+                    "the snake-pipe store is never ingested"
+                )
         self.rules = Rules(self.root, self.config, never)
         self._seen_dirs: set[tuple[int, int]] = set()
         self._skip: Skip | None = None
@@ -80,6 +88,8 @@ class Walker:
                 rel, chain = self._linked_dirs.pop(0)
                 if self._first_visit(rel):
                     stack.append((rel, chain))
+                else:
+                    yield _walked_already(rel)
 
     def _first_visit(self, rel_dir: str) -> bool:
         """Remember a directory by device and inode; False if it was walked already."""
@@ -170,43 +180,84 @@ class Walker:
             yield FileResult.skipped(path, 0, 0, "symlink", f"symbolic link: {reason}")
             return
         if stat_mod.S_ISDIR(st.st_mode):
-            key = (st.st_dev, st.st_ino)
-            if key in self._seen_dirs:
-                return  # a loop, or a second way into a directory already walked
-            subdirs.append(rel)
+            if (st.st_dev, st.st_ino) in self._seen_dirs:
+                yield _walked_already(rel)  # a loop, or a second way into a walked directory
+            else:
+                subdirs.append(rel)
         elif stat_mod.S_ISREG(st.st_mode) and (found := self.file_item(rel, entry.path, None)):
             yield found
 
 
+def _walked_already(rel: str) -> FileResult:
+    return FileResult.skipped(record_path(rel), 0, 0, "symlink", "symbolic link to a directory "
+                              "walked already (each directory is walked once)")  # fmt: skip
+
+
 def explain(root: Path, rel: str, config: Config, store: Path | None = None) -> list[str]:
-    """Why ``rel`` is ingested, ignored or skipped, one line per step, for ``snake-pipe explain``."""
+    """Why ``rel`` is ingested, ignored or skipped, one line per step, for ``snake-pipe explain``;
+    the same rules in the same order as the walk. A path outside the repository is a
+    ``ConfigError``; one that does not exist ends with a ``not found:`` line."""
     walker = Walker(root, config, store)
-    rel = rel.strip("/")
+    rel = _repo_relative(walker.root, rel)
     parts = rel.split("/")
     chain = walker.rules.root_chain()
     lines: list[str] = []
     for depth in range(len(parts)):
         sub = "/".join(parts[: depth + 1])
         abs_path = walker.root / sub
-        is_dir = abs_path.is_dir() and not abs_path.is_symlink()
+        is_link = abs_path.is_symlink()
+        is_dir = not is_link and (abs_path.is_dir() or depth < len(parts) - 1)
         decision: Decision = walker.rules.decide(sub, is_dir, chain)
         if not decision.included:
             what = "directory" if is_dir else "file"
-            lines.append(f"ignored: {what} {sub} ({decision.rule})")
-            return lines
-        if is_dir:
-            chain = walker.rules.dir_rules(sub, chain)
-        elif decision.rule:
+            return [*lines, f"ignored: {what} {sub} ({decision.rule})"]
+        if decision.rule:
             lines.append(f"included by {decision.rule}")
-    lines.extend(_explain_file(walker.root / rel, rel, config))
-    return lines
+        if not os.path.lexists(abs_path):
+            return [*lines, f"not found: {sub} does not exist (no rule above ignores {rel})"]
+        if is_link and (why := _link_stops(walker, sub)) is not None:
+            return [*lines, f"skipped: {sub} is a symbolic link: {why}"]
+        if is_dir or (is_link and abs_path.is_dir()):
+            chain = walker.rules.dir_rules(sub, chain)
+    return [*lines, *_explain_file(walker.root / rel, rel, config)]
+
+
+def _repo_relative(root: Path, rel: str) -> str:
+    path = Path(os.path.normpath(root / rel))  # lexical: a link in the path is explained
+    if not path.is_relative_to(root) or path == root:
+        raise ConfigError(f"explain: {rel} is not a path inside the repository {root}")
+    return path.relative_to(root).as_posix()
+
+
+def _link_stops(walker: Walker, rel: str) -> str | None:
+    """Why the walk stops at the link ``rel``, as ``symlink_items`` decides; None if it goes on."""
+    if not walker.config.follow_symlinks:
+        return "not followed (follow_symlinks is off)"
+    target = Path(os.path.realpath(walker.root / rel))
+    if not target.is_relative_to(walker.root):
+        return f"it links out of the repository, to {target}"
+    if not target.exists():
+        return "dangling"
+    if target.is_dir() and _walked(walker, target.relative_to(walker.root).as_posix()):
+        return "it links to a directory walked by its own path (each directory is walked once)"
+    return None
+
+
+def _walked(walker: Walker, rel_dir: str) -> bool:
+    """True if the walk reaches directory ``rel_dir`` by its real path."""
+    if not rel_dir or rel_dir == ".":
+        return True
+    chain = walker.rules.root_chain()
+    parts = rel_dir.split("/")
+    for depth in range(len(parts)):
+        sub = "/".join(parts[: depth + 1])
+        if not walker.rules.decide(sub, True, chain).included:
+            return False
+        chain = walker.rules.dir_rules(sub, chain)
+    return True
 
 
 def _explain_file(abs_path: Path, rel: str, config: Config) -> list[str]:
-    if abs_path.is_symlink() and not config.follow_symlinks:
-        return [f"skipped: {rel} is a symbolic link (follow_symlinks is off)"]
-    if not abs_path.exists():
-        return [f"not found: {rel} does not exist in the repository"]
     if abs_path.is_dir():
         return [f"included: directory {rel} is walked"]
     size = abs_path.stat().st_size

@@ -101,10 +101,10 @@ def read_rule_file(path: Path, base: str, label: str) -> RuleFile | None:
 class Rules:
     """The ignore rules of one repository, loading nested .gitignore files as the walk goes."""
 
-    def __init__(self, root: Path, config: Config, never: tuple[str, ...] = ()) -> None:
+    def __init__(self, root: Path, config: Config, never: dict[str, str] | None = None) -> None:
         self.root = root
         self.config = config
-        self.never_paths = frozenset(never)  # repo-relative paths such as the store
+        self.never_paths = never or {}  # repo-relative path -> why (the store, sink outputs)
         self.exclude = (
             RuleFile.from_lines("", "--exclude", list(config.exclude)) if config.exclude else None
         )
@@ -139,8 +139,8 @@ class Rules:
             name = rel.rsplit("/", 1)[-1]
         if name in NEVER:
             return Decision(False, f"{name}/ is never ingested")
-        if rel in self.never_paths:
-            return Decision(False, "the snake-pipe store is never ingested")
+        if (why_not := self.never_paths.get(rel)) is not None:
+            return Decision(False, why_not)
         if self.exclude and (d := self.exclude.check(rel, is_dir, why)) and not d.included:
             return d
         for rule_file in reversed(chain):

@@ -209,6 +209,10 @@ def by_content(language: str, rel_path: str, content: bytes) -> str:
     return language
 
 
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def is_binary(head: bytes) -> bool:
-    """Git's rule: a NUL byte in the first 8000 bytes means binary."""
-    return b"\0" in head[:BINARY_SNIFF_BYTES]
+    """Git's rule, a NUL byte in the first 8000 bytes means binary, except after a UTF-16
+    byte-order mark: that text is re-encoded and parsed."""
+    return head[:2] not in UTF16_BOMS and b"\0" in head[:BINARY_SNIFF_BYTES]

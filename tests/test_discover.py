@@ -110,8 +110,12 @@ def test_followed_links_never_walk_a_directory_twice(tmp_path: Path) -> None:
     os.symlink(".", repo / "a" / "b" / "self")
     os.symlink("..", repo / "a" / "b" / "up")
     os.symlink("../z", repo / "a" / "early")  # reached before z/ itself is walked
-    found = set(walk(repo, follow_symlinks=True))
-    assert found == {"a/b/x.py", "z/real.py"}
+    found = walk(repo, follow_symlinks=True)
+    assert {p for p, i in found.items() if isinstance(i, WorkItem)} == {"a/b/x.py", "z/real.py"}
+    # every link still has its row: a file was found, it is only not walked again
+    links = {p: i.error for p, i in found.items() if isinstance(i, FileResult)}
+    assert set(links) == {"a/b/self", "a/b/up", "a/early"}
+    assert all("walked already" in str(error) for error in links.values())
 
 
 def test_languages_by_name_and_shebang() -> None:
@@ -204,3 +208,51 @@ def test_explain(tmp_path: Path) -> None:
     assert explain(tmp_path, ".git/config", config)[0].startswith("ignored")
     result = run_cli("explain", tmp_path, "a.log")
     assert result.returncode == 0 and "(.gitignore:1: *.log)" in result.stdout
+
+
+def test_explain_says_what_the_walk_does_with_links_and_odd_files(tmp_path: Path) -> None:
+    """For every case the walk decides, explain gives the same verdict as an ingest's row."""
+    repo = write_tree(tmp_path / "repo", {"src/a/m.py": "x = 1\n"})
+    (repo / "src" / "utf16.py").write_bytes("def w():\n    pass\n".encode("utf-16"))
+    os.symlink("a", repo / "src" / "alias")
+    os.symlink("..", repo / "src" / "a" / "loop")
+    os.symlink(tmp_path, repo / "src" / "out")
+    os.symlink("nowhere", repo / "src" / "dangling")
+    off, on = resolve_config({}, None, {}), resolve_config({"follow_symlinks": True}, None, {})
+    assert explain(repo, "src/utf16.py", off) == [
+        "included: language python (by file name or extension)"
+    ]
+    assert explain(repo, "src/alias/m.py", off) == [
+        "skipped: src/alias is a symbolic link: not followed (follow_symlinks is off)"
+    ]
+    assert "walked by its own path" in explain(repo, "src/alias/m.py", on)[0]
+    assert "walked by its own path" in explain(repo, "src/a/loop", on)[0]
+    assert "links out of the repository" in explain(repo, "src/out", on)[0]
+    assert explain(repo, "src/dangling", on) == [
+        "skipped: src/dangling is a symbolic link: dangling"
+    ]
+    rows_on = walk(repo, follow_symlinks=True)
+    assert isinstance(rows_on["src/utf16.py"], WorkItem)
+    assert {p for p, i in rows_on.items() if isinstance(i, FileResult)} == {
+        "src/alias", "src/a/loop", "src/out", "src/dangling"
+    }  # fmt: skip
+    outside = run_cli("explain", repo, "../elsewhere.py")
+    assert outside.returncode == 2 and "not a path inside the repository" in outside.stderr
+    missing = run_cli("explain", repo, "src/new.py")
+    assert missing.returncode == 1 and missing.stdout.startswith("not found: src/new.py")
+
+
+def test_sink_outputs_inside_the_repository_are_never_ingested(tmp_path: Path) -> None:
+    """A feed written into the repository (and watched) must not feed itself."""
+    repo = write_tree(tmp_path / "repo", {"a.py": "x = 1\n"})
+    sinks = (
+        "--sink",
+        f"jsonl:{repo / 'feed.jsonl'}",
+        "--sink",
+        f"sqlite:{repo / 'out' / 'db.sqlite'}",
+    )
+    for _ in range(2):
+        assert run_cli("ingest", repo, *sinks, "--quiet").returncode == 0
+    assert rows(repo / "out" / "db.sqlite", "SELECT path FROM files") == [("a.py",)]
+    said = run_cli("explain", repo, "feed.jsonl", *sinks[:2]).stdout
+    assert said == "ignored: file feed.jsonl (a sink's output is never ingested)\n"

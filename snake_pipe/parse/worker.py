@@ -29,8 +29,6 @@ from snake_pipe.parse.ast import encode_tree
 from snake_pipe.parse.tags import extract_tags, tags_query
 from snake_pipe.records import FileResult, ParseError, WorkItem
 
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-
 
 @dataclass(frozen=True, slots=True)
 class WorkerOptions:
@@ -160,7 +158,7 @@ def source_bytes(content: bytes) -> bytes:
     """Bytes for the parser: UTF-8 BOM dropped, UTF-16 re-encoded as UTF-8."""
     if content.startswith(b"\xef\xbb\xbf"):
         return content[3:]
-    if content[:2] in _UTF16_BOMS:
+    if content[:2] in languages.UTF16_BOMS:
         return content.decode("utf-16").encode("utf-8")
     return content
 
@@ -192,7 +190,7 @@ def extract_file(item: WorkItem) -> FileResult:
         item.path, item.language, item.size, item.mtime_ns,
         content_hash=content_hash, line_count=count_lines(content),
     )  # fmt: skip
-    if content[:2] not in _UTF16_BOMS and languages.is_binary(content):
+    if languages.is_binary(content):
         result.status, result.error_category, result.error = "skipped", "binary", "binary file"
         return result
     language = item.language or languages.by_shebang(content[:256])

@@ -9,7 +9,9 @@ part after ``scheme:``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import import_module, metadata
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -80,6 +82,27 @@ STORE_SQLITE = ("sqlite", "sqlite:")
 def check_uri(uri: str) -> None:
     if uri not in STORE_SQLITE:
         split_uri(uri)
+
+
+# What a local sink writes, as suffixes of its path: discovery never ingests them (a feed
+# inside the watched repository would otherwise feed itself).
+OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "sqlite": ("", "-wal", "-shm", "-journal", "-late", "-late-wal", "-late-shm", "-late-journal"),
+    "jsonl": ("", ".run"),
+    "parquet": ("",),
+}
+
+
+def output_paths(uris: Sequence[str]) -> list[Path]:
+    """The files and directories the local sinks of ``uris`` write (the store's are the
+    store's)."""
+    found = []
+    for uri in uris:
+        if uri in STORE_SQLITE:
+            continue
+        scheme, rest = split_uri(uri)
+        found += [Path(rest + suffix).resolve() for suffix in OUTPUT_SUFFIXES.get(scheme, ())]
+    return found
 
 
 def mask_uri(uri: str) -> str:
