@@ -7,6 +7,7 @@ Exit codes: 0 completed (files that failed are data, in the report), 1 the run f
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -206,6 +207,8 @@ COMMANDS = {"ingest": cmd_ingest, "watch": cmd_watch, "explain": cmd_explain,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # psycopg's pool logs every failed reconnection; the PostgreSQL sink reports its own
+    logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)

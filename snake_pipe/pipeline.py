@@ -29,6 +29,7 @@ from snake_pipe.errors import (
     SinkError,
     SnakePipeError,
     StoreError,
+    TransientSinkError,
 )
 from snake_pipe.events import (
     BatchExecuted,
@@ -340,6 +341,7 @@ class Run:
         self._memory_quiet_until = 0.0
         self._write_s = 0.0  # time spent writing sinks
         self.stopped = False
+        self._stop_by = float("inf")  # stopping: batches not written by then are left undone
         self._stack = ExitStack()
 
     def __enter__(self) -> Run:
@@ -371,6 +373,7 @@ class Run:
     def stop(self) -> None:
         """Take no new batches; let the ones in flight finish within the grace period."""
         self.stopped = True
+        self._stop_by = time.monotonic() + self.config.shutdown_grace_s
         self.engine.stop(self.config.shutdown_grace_s)
         self.queue.close()
         self.view.message("stopping: finishing the batches in flight (Ctrl-C again to stop now)")
@@ -420,14 +423,18 @@ class Run:
             self.stats.retried_batches += 1
             self.view.message(f"retry {attempt} after: {exc}")
 
-        forever = self.config.on_batch_error == "retry"
+        if time.monotonic() > self._stop_by:
+            raise SinkError("not written: the shutdown grace period is over (the next run "
+                            "redoes this batch)")  # fmt: skip
+        # Only errors a sink calls transient are retried here: one that retried on its own
+        # (PostgreSQL's connections) would otherwise multiply its waits by max_retries.
+        retry = partial(retry_call, backoff=self.backoff, retry_on=(TransientSinkError,),
+                        forever=self.config.on_batch_error == "retry", on_retry=on_retry,
+                        stop=lambda: self.stopped)  # fmt: skip
         for sink in self.sinks:
-            write = partial(sink.write, changed, deleted or [])
-            retry_call(write, self.backoff, (SinkError,), forever, on_retry)
+            retry(partial(sink.write, changed, deleted or []))
             if touched:
-                retry_call(
-                    partial(sink.touch, touched), self.backoff, (SinkError,), forever, on_retry
-                )
+                retry(partial(sink.touch, touched))
 
     def batch_failed(self, error: SinkError, results: list[FileResult], number: int) -> None:
         """A batch no sink retry could save: not checkpointed, so the next run redoes it."""
@@ -437,6 +444,8 @@ class Run:
             self.events,
             ExecutionFailed(number, len(results), str(error), self.config.max_retries + 1),
         )
+        if self.stopped:
+            return  # the run ends anyway; its exit says it was interrupted
         if self.config.on_batch_error == "stop":
             raise SinkError(f"{error} (on_batch_error = stop)")
         if self.breaker.open:

@@ -33,16 +33,18 @@ def retry_call(
     forever: bool = False,
     on_retry: Callable[[int, BaseException], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    stop: Callable[[], bool] | None = None,
 ) -> R:
     """Call ``fn``; on a ``retry_on`` error wait and call again, ``max_retries`` times (or
-    until it works, with ``forever``). The last error is raised when retries run out."""
+    until it works, with ``forever``), and no more once ``stop()`` is true (a run shutting
+    down). The last error is raised when retries run out."""
     attempt = 0
     while True:
         try:
             return fn()
         except retry_on as exc:
             attempt += 1
-            if not forever and attempt > backoff.max_retries:
+            if not forever and attempt > backoff.max_retries or stop is not None and stop():
                 raise
             if on_retry is not None:
                 on_retry(attempt, exc)

@@ -194,6 +194,35 @@ def test_batches_held_while_a_sink_is_busy_are_all_written_once(
     assert run.outcome() == "completed" and run.stats.batches == len(sink.batches)
 
 
+class DownSink(Sink):
+    """A sink whose server is down; the user presses Ctrl-C (``run.stop``) on its 2nd write."""
+
+    def __init__(self) -> None:
+        self.writes = 0
+        self.run: Run | None = None
+
+    def write(self, results: Sequence[FileResult], deleted: Sequence[str] = ()) -> None:
+        self.writes += 1
+        if self.writes == 2 and self.run is not None:
+            self.run.stop()
+        raise TransientSinkError("down: connection refused")
+
+
+def test_a_stop_ends_the_retries_of_a_sink_that_is_down(tmp_path: Path) -> None:
+    """Once stopping, a failing write is not retried and the circuit breaker does not turn
+    the interruption into a failure: the run ends at once, resumable."""
+    repo = fault_repo(tmp_path / "repo", [])
+    config = resolve_config({"batch_size": 50, "initial_backoff_ms": 1, "max_backoff_ms": 5,
+                             "workers": 1, "max_retries": 5}, None, {})  # fmt: skip
+    sink = DownSink()
+    with Run(repo, config, executor="inline") as run:
+        sink.run = run
+        run.sinks.append(sink)
+        assert run.scan() is False  # stopped, no SinkError from the breaker
+        assert run.finish("interrupted").status == "interrupted"
+    assert sink.writes <= 3  # 1 + its retry before the stop, 1 without retries after it
+
+
 def test_sink_failures_are_retried_then_succeed(tmp_path: Path) -> None:
     repo = fault_repo(tmp_path / "repo", [])
     sink = FlakySink(failures=3)

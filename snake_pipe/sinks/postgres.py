@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 MAX_RETRIES = 6  # attempts after the first: about 6 s of backoff in all, enough for a restart
+RETRY_BUDGET_S = 30.0  # and no retry starts later than this after the first attempt
 BACKOFF_BASE = 0.1  # seconds before the first retry (before jitter)
 BACKOFF_CAP = 5.0  # no single wait is longer
 CONNECT_TIMEOUT = 10  # seconds for libpq to connect, unless the URI says otherwise
@@ -179,7 +180,7 @@ class PostgresSink(Sink):
         pooled: bool = True,
     ) -> T:  # fmt: skip
         """Run ``work`` in a fresh transaction until it commits or the retries run out."""
-        attempt = 0
+        attempt, started = 0, time.monotonic()
         while True:
             try:
                 with self._connection(pooled) as conn:
@@ -189,10 +190,10 @@ class PostgresSink(Sink):
             except psycopg.OperationalError as exc:
                 if permanent(exc):
                     raise SinkError(f"{self.display}: {what} failed ({self._scrub(exc)})") from exc
-                if attempt >= MAX_RETRIES:
+                delay = backoff(attempt)
+                if attempt >= MAX_RETRIES or time.monotonic() + delay - started > RETRY_BUDGET_S:
                     raise SinkError(f"{self.display}: {what} failed after {attempt + 1} "
                                     f"attempts ({self._scrub(exc)})") from exc  # fmt: skip
-                delay = backoff(attempt)
                 attempt += 1
                 self.retries += 1
                 log.warning("%s: %s failed (%s); retry %d/%d in %.2f s", self.display, what,
