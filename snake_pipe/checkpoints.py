@@ -30,6 +30,8 @@ TOOL = b"snake-pipe"
 _ENTRY = struct.Struct("<qq20sBIQ")  # size, mtime_ns, sha1, status, batch, extractor version
 _STAT = struct.Struct("<qq")
 _VERSION_AT = slice(41, 49)  # where _ENTRY keeps the extractor version
+_STATUS_AT = 36  # and the status
+_FAILED = STATUSES.index("failed")
 _NO_HASH = bytes(20)
 OUR_DBS = {b"files", b"runs", b"checkpoints", b"meta"}
 
@@ -60,9 +62,12 @@ class FileEntry:
 
 
 def same_stat_and_version(raw: bytes, size: int, mtime_ns: int, version: int) -> bool:
-    """The hot path of an unchanged re-run: compare packed bytes, unpack nothing."""
-    return raw[:16] == _STAT.pack(size, mtime_ns) and raw[_VERSION_AT] == version.to_bytes(
-        8, "little"
+    """The hot path of an unchanged re-run: compare packed bytes, unpack nothing. A file that
+    failed is never unchanged: a read refused or a crash may not happen again."""
+    return (
+        raw[:16] == _STAT.pack(size, mtime_ns)
+        and raw[_VERSION_AT] == version.to_bytes(8, "little")
+        and raw[_STATUS_AT] != _FAILED
     )
 
 

@@ -67,7 +67,9 @@ class Planner:
                 item.mtime_ns,
             )
             return ("unchanged" if same else "update"), item
-        if entry.version != self.version(item.language or entry.language):
+        if entry.version != self.version(item.language or entry.language) or (
+            entry.status == "failed"  # retried: its content may be what failed, so no prior hash
+        ):
             return "update", item
         if entry.size == item.size and entry.mtime_ns == item.mtime_ns:
             return "unchanged", item

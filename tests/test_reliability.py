@@ -341,3 +341,22 @@ def test_parsers_exit_when_the_coordinator_is_killed(tmp_path: Path) -> None:
     proc.wait()
     _, alive = psutil.wait_procs(started, timeout=10)
     assert [p for p in alive if p.status() != psutil.STATUS_ZOMBIE] == []
+
+
+def test_a_failed_file_is_tried_again_by_the_next_run(tmp_path: Path) -> None:
+    """Failures can pass (a read refused, a crash, a bug): unlike an unchanged file, one that
+    failed is parsed again even though its stat did not change."""
+    repo = write_tree(tmp_path / "repo", {"a.py": "x = 1\n", "b.py": "# SNAKE-PIPE-FAULT:raise\n"})
+    db = repo / ".snake-pipe" / "records.sqlite"
+    assert run_cli("ingest", repo, "--quiet", env=HOOK).returncode == 0
+    assert rows(db, "SELECT path, status, error_category FROM files ORDER BY path") == [
+        ("a.py", "ok", None), ("b.py", "failed", "internal")
+    ]  # fmt: skip
+    report = tmp_path / "r.json"
+    assert run_cli("ingest", repo, "--quiet", "--report", report).returncode == 0
+    assert rows(db, "SELECT path, status FROM files ORDER BY path") == [
+        ("a.py", "ok"),
+        ("b.py", "ok"),
+    ]
+    data = json.loads(report.read_text())
+    assert data["progress"]["processed_files"] == 1 and data["unchanged_files"] == 1
