@@ -269,7 +269,6 @@ class Checkpointer:
     def __init__(self, store: CheckpointStore, run: dict[str, Any], config: Config) -> None:
         self.store, self.run = store, run
         self.frequency, self.interval = config.checkpoint_frequency, config.checkpoint_interval_s
-        self.fingerprint = config.fingerprint()
         self.pending: list[tuple[str, FileEntry]] = []
         self.batches_since = 0
         self.last_batch = int(run.get("last_batch", 0))

@@ -147,11 +147,22 @@ class Config(BaseModel):
         return value
 
     def fingerprint(self) -> str:
-        """Hash of the settings that change what records a file yields."""
-        keys = ("max_file_bytes", "max_errors_per_file", "ast", "include", "exclude",
-                "no_ignore", "follow_symlinks")  # fmt: skip
+        """Hash of the settings that make a run what it is: an interrupted run resumes only
+        under the same ones."""
+        return self._hash(EXTRACTION_FIELDS + DISCOVERY_FIELDS)
+
+    def extraction_fingerprint(self) -> str:
+        """Hash of the settings that change what records a file yields: part of each file's
+        extractor version. Discovery settings only change which files there are."""
+        return self._hash(EXTRACTION_FIELDS)
+
+    def _hash(self, keys: tuple[str, ...]) -> str:
         data = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True)
         return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+EXTRACTION_FIELDS = ("max_file_bytes", "max_errors_per_file", "ast")
+DISCOVERY_FIELDS = ("include", "exclude", "no_ignore", "follow_symlinks")
 
 
 LIST_FIELDS = frozenset({"include", "exclude", "sinks"})

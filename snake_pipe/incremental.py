@@ -32,7 +32,7 @@ class Planner:
 
     store: CheckpointStore
     root: Path
-    fingerprint: str
+    fingerprint: str  # Config.extraction_fingerprint(): part of every file's extractor version
     trust_store: bool = True  # False: records and checkpoints drifted apart, redo everything
     unchanged: int = 0
     touched: list[tuple[str, FileEntry]] = field(default_factory=list)  # stat-only updates

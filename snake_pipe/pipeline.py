@@ -353,7 +353,9 @@ class Run:
             self.sinks = stack.enter_context(open_sinks(self.uris))
             self.run = start_run(self.store, self.config, self.root, self.uris, self.view)
             trust = in_step(self.store, self.sinks, self.run, self.view)
-            self.planner = Planner(self.store, self.root, self.config.fingerprint(), trust)
+            self.planner = Planner(
+                self.store, self.root, self.config.extraction_fingerprint(), trust
+            )
             self.checkpointer = Checkpointer(self.store, self.run, self.config)
             self.checkpointer.listeners.append(self._checkpointed)
             self.memory = stack.enter_context(MemorySampler())

@@ -34,7 +34,7 @@ def dry_run(repo: str | Path, config: Config, out: IO[str]) -> int:
             print(f"add {item.path}", file=out)
     else:
         with CheckpointStore(where / CHECKPOINTS) as store:
-            planner = Planner(store, root, config.fingerprint())
+            planner = Planner(store, root, config.extraction_fingerprint())
             for action, item, _ in planner.plan(walker.walk()):
                 planner.seen.add(item.path)
                 if action == "update" and isinstance(item, WorkItem) and item.prior_hash:

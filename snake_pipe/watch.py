@@ -467,10 +467,8 @@ def reconfigure(run: Run, new: Config, executor: str) -> tuple[list[str], list[s
     run.checkpointer.frequency = config.checkpoint_frequency
     run.checkpointer.interval = config.checkpoint_interval_s
     run.config = config
-    fingerprint = config.fingerprint()
-    if fingerprint != old.fingerprint():
-        run.planner.fingerprint = run.checkpointer.fingerprint = fingerprint
-        run.run["fingerprint"] = fingerprint
+    run.planner.fingerprint = config.extraction_fingerprint()
+    run.run["fingerprint"] = config.fingerprint()
     return applied, [f for f in changed if f not in RELOADABLE]
 
 

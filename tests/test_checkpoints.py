@@ -119,6 +119,22 @@ def test_deleted_sqlite_is_rebuilt(tmp_path: Path) -> None:
     assert snapshot(db) == before
 
 
+def test_discovery_settings_change_which_files_not_their_records(tmp_path: Path) -> None:
+    """--exclude, --include, --no-ignore and --follow-symlinks change the set of files: the
+    files both sets hold are not parsed again (--ast, which changes the records, is)."""
+    repo = big_repo(tmp_path / "repo", 40)
+    ingest(repo)
+    report = tmp_path / "r.json"
+    ingest(repo, "--exclude", "pkg1/", "--report", report)
+    data = report_of(report)
+    assert data["progress"]["processed_files"] == 0  # type: ignore[index]
+    assert (data["unchanged_files"], data["deleted_files"]) == (43, 1)
+    ingest(repo, "--follow-symlinks", "--no-ignore", "--report", report)
+    assert report_of(report)["progress"]["processed_files"] == 1  # type: ignore[index]
+    ingest(repo, "--ast", "--report", report)
+    assert report_of(report)["progress"]["processed_files"] == 44  # type: ignore[index]
+
+
 def test_older_sqlite_copy_is_detected(tmp_path: Path) -> None:
     repo = big_repo(tmp_path / "repo", 30)
     ingest(repo)
@@ -251,7 +267,7 @@ def test_git_index_blob_ids_spare_reading_touched_files(tmp_path: Path) -> None:
     config = resolve_config({}, None, {})
     store = repo / ".snake-pipe"
     with CheckpointStore(store / "checkpoints.lmdb") as cp:
-        planner = Planner(cp, repo, config.fingerprint())
+        planner = Planner(cp, repo, config.extraction_fingerprint())
         actions = [a for a, _, _ in planner.plan(Walker(repo, config, store).walk())]
     assert actions.count("touched") == 10  # known unchanged from git's index, not read
 
