@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from types import FrameType
+from types import FrameType, TracebackType
 from typing import Any
 
 from snake_pipe.batching import BatchEngine, BatchOutcome, BatchSizer, WorkerDied
@@ -368,9 +368,14 @@ class Run:
             raise
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
         self.view.close()
-        self._stack.close()
+        # with the exception: leaving on one (a second Ctrl-C, say) kills the parsers rather
+        # than waiting for their batches
+        self._stack.__exit__(exc_type, exc, tb)
 
     def stop(self) -> None:
         """Take no new batches; let the ones in flight finish within the grace period."""
@@ -587,6 +592,11 @@ def ingest(
         with Interrupts(run.stop) as interrupts:
             try:
                 run.scan()
+            except RunInterrupted as exc:  # a second Ctrl-C: still resumable
+                run.finish("interrupted", report_path)
+                raise RunInterrupted(
+                    f"{exc}; resume with: {run.resume_hint()}", exc.signum
+                ) from None
             except SnakePipeError:
                 run.finish("failed", report_path)
                 raise

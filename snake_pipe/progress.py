@@ -107,8 +107,14 @@ def summary_table(report: RunReport) -> Table:
         for k in ("files", "ok", "syntax_error", "failed", "skipped", "symbols")
     ]
     table.add_row("[bold]total", *map(str, totals))
+    # the table counts the files processed; a re-run says what else it found
+    others = [f"{n} {what}" for n, what in ((report.unchanged_files, "unchanged"),
+              (report.deduplicated_files, "deduplicated"), (report.deleted_files, "deleted"))
+              if n]  # fmt: skip
     table.caption = (
-        f"{report.timing.duration_seconds:.2f} s, {perf.files_per_second:.0f} files/s, "
+        f"{p.processed_files} files processed"
+        + (f" ({', '.join(others)})" if others else "")
+        + f"; {report.timing.duration_seconds:.2f} s, {perf.files_per_second:.0f} files/s, "
         f"{p.total_batches} batches, peak memory {perf.peak_memory_mb:.0f} MB"
     )
     return table

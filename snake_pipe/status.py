@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 from typing import IO, Any
@@ -58,6 +59,24 @@ def _content_changed(item: WorkItem) -> bool:
         return True
 
 
+def _run_alive(store: Path) -> bool:
+    """Is the process that wrote its pid into the store's run lock still there? (Reading, not
+    locking: a run starting meanwhile must not find the store in use.)"""
+    try:
+        pid = int((store / "run.lock").read_text().strip() or 0)
+    except (OSError, ValueError):
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        pass  # there, owned by another user
+    return True
+
+
 def collect_status(repo: str | Path, store: str | None) -> dict[str, Any]:
     root = check_repo(repo)
     where = store_dir(root, store)
@@ -72,6 +91,8 @@ def collect_status(repo: str | Path, store: str | None) -> dict[str, Any]:
             by_status[entry.status] += 1
             by_language[entry.language or "(none)"] += 1
             done_in_run += entry.run_id == run.get("id")
+    if run.get("state") == "running" and not _run_alive(where):
+        run["state"] = "interrupted"  # killed: nothing holds the store, and it resumes
     total = run.get("total_files") or sum(by_status.values())
     return {
         "store": str(where),

@@ -165,6 +165,10 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(tmp_path: Path, se
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGKILL)  # the coordinator and its workers, at once
     proc.wait()
+    status = run_cli("status", repo, "--json")  # fails if killed before the store was made
+    if status.returncode == 0:
+        state = json.loads(status.stdout)["last_run"]["state"]
+        assert state in ("interrupted", "completed")  # not "running": nothing runs
     result = run_cli("ingest", repo, "--batch-size", "50")
     assert result.returncode == 0, result.stderr
     db = repo / ".snake-pipe" / "records.sqlite"
@@ -198,6 +202,30 @@ def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
     assert "resuming run" in rerun.stderr and "files already done" in rerun.stderr
     assert rows(db, "SELECT count(*) FROM files") == [(2750,)]
     assert len({json.loads(line)["path"] for line in feed.read_text().splitlines()}) == 2750
+
+
+def test_a_second_sigint_stops_at_once_and_still_resumes(tmp_path: Path) -> None:
+    repo = big_repo(tmp_path / "repo", 200)
+    for i in range(20):  # 3 s each: the run would take a minute
+        (repo / f"slow{i}.py").write_text(f"# SNAKE-PIPE-FAULT:slow {i}\n")
+    env = {**os.environ, "SNAKE_PIPE_TEST_WORKER_HOOK": "tests.faults"}
+    cmd = [sys.executable, "-m", "snake_pipe", "ingest", str(repo), "--batch-size", "50",
+           "--workers", "1"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    db = repo / ".snake-pipe" / "records.sqlite"
+    deadline = time.monotonic() + 60
+    while not db.exists() and time.monotonic() < deadline:  # the run has started
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "stopped at once; resume with: snake-pipe ingest" in stderr
+    status = json.loads(run_cli("status", repo, "--json").stdout)
+    assert status["last_run"]["state"] == "interrupted"
+    assert "resuming run" in run_cli("ingest", repo).stderr
 
 
 def test_restart_and_damaged_or_foreign_store(tmp_path: Path) -> None:
