@@ -318,11 +318,11 @@ CASES.append(
         "OrderService.java",
         symbols=[
             ("com.example.orders", "namespace", 1, 1, None),
-            ("OrderService", "class", 7, 35, None),
+            ("OrderService", "class", 8, 35, None),
             ("MAX_ITEMS", "constant", 9, 9, "OrderService"),
-            ("OrderService", "constructor", 12, 15, "OrderService"),
-            ("find", "method", 17, 24, "OrderService"),
-            ("run", "method", 20, 21, "OrderService.find"),
+            ("OrderService", "constructor", 13, 15, "OrderService"),
+            ("find", "method", 18, 24, "OrderService"),
+            ("run", "method", 21, 21, "OrderService.find"),
             ("Node", "class", 26, 28, "OrderService"),
             ("Status", "enum", 30, 34, "OrderService"),
             ("isOpen", "method", 33, 33, "OrderService.Status"),
@@ -707,11 +707,11 @@ CASES.append(
         symbols=[
             ("Acme.Orders", "namespace", 6, 35, None),
             ("OrderHandler", "type", 8, 8, "Acme.Orders"),
-            ("OrderService", "class", 10, 25, "Acme.Orders"),
+            ("OrderService", "class", 11, 25, "Acme.Orders"),
             ("MaxItems", "constant", 13, 13, "Acme.Orders.OrderService"),
             ("Name", "property", 15, 15, "Acme.Orders.OrderService"),
             ("OrderService", "constructor", 17, 17, "Acme.Orders.OrderService"),
-            ("GetAsync", "method", 19, 24, "Acme.Orders.OrderService"),
+            ("GetAsync", "method", 20, 24, "Acme.Orders.OrderService"),
             ("Double", "function", 22, 22, "Acme.Orders.OrderService.GetAsync"),
             ("IOrderService", "interface", 27, 30, "Acme.Orders"),
             ("GetAsync", "method", 29, 29, "Acme.Orders.IOrderService"),
@@ -920,7 +920,7 @@ CASES.append(
             ("UserMap", "type", 9, 9, None),
             ("UserRepository", "interface", 11, 13, None),
             ("find", "method", 12, 12, "UserRepository"),
-            ("UserRepositoryImpl", "class", 15, 32, None),
+            ("UserRepositoryImpl", "class", 16, 32, None),
             ("constructor", "constructor", 21, 21, "UserRepositoryImpl"),
             ("find", "method", 23, 26, "UserRepositoryImpl"),
             ("key", "function", 24, 24, "UserRepositoryImpl.find"),
@@ -992,7 +992,7 @@ CASES.append(
             ("ImageCache", "interface", 8, 11, None),
             ("Key", "type", 9, 9, "ImageCache"),
             ("image", "method", 10, 10, "ImageCache"),
-            ("ImageLoader", "class", 13, 30, None),
+            ("ImageLoader", "class", 14, 30, None),
             ("shared", "constant", 15, 15, "ImageLoader"),
             ("init", "constructor", 18, 20, "ImageLoader"),
             ("image", "method", 22, 25, "ImageLoader"),
@@ -1345,6 +1345,31 @@ def test_small_forms_of_real_code(tmp_path: Path) -> None:
     assert [i.module for i in cs.imports] == ["Maybe<Method>", "System"]
     c = extract(tmp_path, "a.c", "c", '#include <stdio.h>\n#include "a/b.h"\n')
     assert [i.module for i in c.imports] == ["stdio.h", "a/b.h"]
+
+
+@pytest.mark.parametrize(
+    ("language", "code"),
+    [
+        ("java", "class A {\n  @Override\n  @Nullable\n  public int f() { return 1; }\n}\n"),
+        ("kotlin", "class A {\n  @JvmStatic\n  @Test\n  fun f() {}\n}\n"),
+        ("csharp", 'class A {\n  [Obsolete]\n  [HttpGet("x")]\n  public void f() {}\n}\n'),
+        ("swift", "class A {\n  @objc\n  @discardableResult\n  func f() -> Int { 1 }\n}\n"),
+        ("php", "<?php\nclass A {\n  #[Pure]\n  public function f() {}\n}\n"),
+    ],
+)
+def test_a_symbol_starts_after_its_annotations(tmp_path: Path, language: str, code: str) -> None:
+    """As Python's after its decorators: the line of the signature, not of `@Override`."""
+    result = extract(tmp_path, "f", language, code)
+    (f,) = [s for s in result.symbols if s.name == "f"]
+    assert code.splitlines()[f.start_line - 1].strip().startswith(("public", "fun", "func"))
+    assert f.end_line == f.start_line
+
+
+def test_quoted_names_lose_their_backticks(tmp_path: Path) -> None:
+    kotlin = extract(tmp_path, "t.kt", "kotlin", "class T {\n  @Test fun `two words`() {}\n}\n")
+    assert [s.name for s in kotlin.symbols] == ["T", "two words"]
+    swift = extract(tmp_path, "t.swift", "swift", "func `get`() -> Int { 1 }\n")
+    assert [s.name for s in swift.symbols] == ["get"]
 
 
 def test_ruby_defs_anywhere_and_parent_checks(tmp_path: Path) -> None:

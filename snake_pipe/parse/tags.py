@@ -227,10 +227,37 @@ def _define(
     if (name := _text(name_node)) and name != "_":  # `var _ io.Writer = ...` names nothing
         if "\n" in name:  # a macro call spread over lines, `TEST_P(Suite,\n    Name)`
             name = " ".join(name.split())
+        elif name[0] == "`":  # Kotlin's and Swift's quoted names: fun `two words`()
+            name = name.strip("`")
         # 1-based lines; a node ending at column 0 (a #define's newline) ends the line before
         (start_row, _), (end_row, end_col) = node.start_point, node.end_point
         end_line = end_row + (0 if end_col == 0 and end_row > start_row else 1)
+        if start_row != name_node.start_point[0]:
+            first = node.child(0)
+            if first is not None and first.type in _LEADING:
+                start_row = _code_start_row(node)
         defs[key] = (pattern, kind, emit, name, start_row + 1, end_line)
+
+
+# Annotations, attributes and decorators (Java, Kotlin, Swift, C#, PHP, TypeScript, C++)
+# inside a definition's node: its line is the first after them, as for Python's decorators.
+_ANNOTATIONS = frozenset({
+    "annotation", "marker_annotation", "attribute", "attribute_list", "decorator",
+    "attribute_declaration", "comment", "line_comment", "block_comment", "multiline_comment",
+})  # fmt: skip
+_LEADING = _ANNOTATIONS | {"modifiers"}
+
+
+def _code_start_row(node: ts.Node) -> int:
+    """The row of the first child (or modifier) of ``node`` that is not an annotation."""
+    for child in node.children:
+        if child.type == "modifiers":
+            for inner in child.children:
+                if inner.type not in _ANNOTATIONS:
+                    return inner.start_point[0]
+        elif child.type not in _ANNOTATIONS:
+            return child.start_point[0]
+    return node.start_point[0]
 
 
 def _nest(

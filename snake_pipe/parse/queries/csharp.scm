@@ -1,8 +1,8 @@
 ; C# tags.
 ; Namespaces (block and file-scoped), classes, records, interfaces, structs, enums, delegates,
 ; methods, constructors, properties, local functions and `const` fields; `using` directives.
-; Not captured: destructors, operators, indexers, events and ordinary fields. A definition's
-; lines include its attributes.
+; Not captured: destructors, operators, indexers, events and ordinary fields. A definition
+; starts at its first line after its attributes (tags.py skips them).
 
 (namespace_declaration name: (_) @name) @definition.namespace
 (file_scoped_namespace_declaration name: (_) @name) @definition.namespace

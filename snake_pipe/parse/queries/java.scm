@@ -1,7 +1,8 @@
 ; Java tags.
 ; Package, classes, interfaces, enums, records, annotation types, methods, constructors and
 ; upper-case constant fields; imports.
-; A definition's lines include its annotations and modifiers (they belong to the node).
+; A definition starts at its first line after its annotations (tags.py skips them), as
+; Python's starts after its decorators; it ends with its body.
 
 (package_declaration [(identifier) (scoped_identifier)] @name) @definition.namespace
 

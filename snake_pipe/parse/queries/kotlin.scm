@@ -5,7 +5,7 @@
 ; properties at top level and in objects/companion objects (`const val` -> constant);
 ; imports.
 ; Not captured: properties of classes and interfaces, primary constructors, enum entries.
-; A definition's lines include its annotations and modifiers.
+; A definition starts at its first line after its annotations (tags.py skips them).
 ; Alternatives are mutually exclusive: which of two matches on one node comes first is not
 ; guaranteed. (`"enum"? @_enum ... (#not-eq? @_enum "enum")` matches classes that are no
 ; enum class: an optional node present in the tree is always consumed.)

@@ -5,7 +5,7 @@
 ; `static let` constants; `extension Foo` names the scope `Foo` of its members without being
 ; a symbol; imports.
 ; Not captured: subscripts, deinit, stored and computed properties.
-; A definition's lines include its attributes and modifiers.
+; A definition starts at its first line after its attributes (tags.py skips them).
 
 (class_declaration declaration_kind: "class" name: (type_identifier) @name) @definition.class
 (class_declaration declaration_kind: "actor" name: (type_identifier) @name) @definition.class
