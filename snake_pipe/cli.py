@@ -132,7 +132,10 @@ CONFIG_OPTIONS = ("store", "workers", "batch_size", "sinks", "ast", "include", "
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    from snake_pipe.config import resolve_config
+    from snake_pipe.config import resolve_config, unknown_env
+
+    for warning in unknown_env(os.environ):
+        print(f"snake-pipe: warning: {warning}", file=sys.stderr)
 
     cli: dict[str, Any] = {k: getattr(args, k, None) for k in CONFIG_OPTIONS}
     for key in ("sinks", "include", "exclude"):

@@ -6,6 +6,7 @@ The field docstrings are the documentation: ``config/default.toml`` is rendered 
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from snake_pipe.errors import ConfigError
 
 ENV_PREFIX = "SNAKE_PIPE_"
+TEST_PREFIX = ENV_PREFIX + "TEST_"
 MIN_BATCH, MAX_BATCH = 50, 500
 QueueOrder = Literal["largest_first", "smallest_first", "newest_first", "discovery"]
 
@@ -166,6 +168,19 @@ DISCOVERY_FIELDS = ("include", "exclude", "no_ignore", "follow_symlinks")
 
 
 LIST_FIELDS = frozenset({"include", "exclude", "sinks"})
+
+
+def unknown_env(env: Mapping[str, str]) -> list[str]:
+    """One warning per ``SNAKE_PIPE_*`` variable that names no setting (a typo is otherwise
+    silently ignored); ``SNAKE_PIPE_TEST_*`` belong to the test suite."""
+    known = {ENV_PREFIX + name.upper() for name in Config.model_fields}
+    warnings = []
+    for var in sorted(env):
+        if var.startswith(ENV_PREFIX) and var not in known and not var.startswith(TEST_PREFIX):
+            close = difflib.get_close_matches(var, known, n=1, cutoff=0.85)
+            hint = f" (did you mean {close[0]}?)" if close else " (see config/default.toml)"
+            warnings.append(f"{var} is not a setting{hint}: ignored")
+    return warnings
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:

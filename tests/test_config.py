@@ -120,3 +120,14 @@ def test_cli_port_out_of_range_and_a_store_that_is_a_file(tmp_path: Path) -> Non
     result = run_cli("ingest", tmp_path, "--store", store, "--quiet", "--restart")
     assert result.returncode == 0, result.stderr
     assert rows(store / "records.sqlite", "SELECT path, status FROM files") == [("a.py", "ok")]
+
+
+def test_a_misspelled_environment_variable_is_warned_about(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    env = {"SNAKE_PIPE_BATCHSIZE": "20", "SNAKE_PIPE_TEST_ANYTHING": "1"}
+    result = run_cli("ingest", tmp_path, "--quiet", env=env)
+    assert result.returncode == 0
+    assert result.stderr == (
+        "snake-pipe: warning: SNAKE_PIPE_BATCHSIZE is not a setting "
+        "(did you mean SNAKE_PIPE_BATCH_SIZE?): ignored\n"
+    )
