@@ -36,7 +36,7 @@ from snake_pipe.languages import HEADER_LANGUAGES
 from snake_pipe.records import Import, Symbol
 
 # Bump when extraction code changes what records a file yields: files are parsed again.
-EXTRACTOR_VERSION = 3
+EXTRACTOR_VERSION = 4
 CLASS_LIKE = frozenset(
     {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
 )
