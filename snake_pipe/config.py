@@ -213,12 +213,15 @@ def _from_file(path: Path) -> dict[str, Any]:
     if unknown:
         allowed = ", ".join(Config.model_fields)
         raise ConfigError(f"--config {path}: unknown setting {unknown[0]!r}; known: {allowed}")
+    for name in LIST_FIELDS & set(data):
+        if isinstance(data[name], str):  # `include = "*.py"`: a list of one
+            data[name] = [data[name]]
     return data
 
 
 def option_name(field: str, source: str) -> str:
     if source == "command line":
-        return "--" + field.replace("_", "-")
+        return "--sink" if field == "sinks" else "--" + field.replace("_", "-")
     if source == "environment":
         return ENV_PREFIX + field.upper()
     return f"{field} in {source}"
@@ -245,6 +248,9 @@ def resolve_config(
         return Config(**merged)
     except ValidationError as exc:
         raise config_error(exc, merged, source) from None
+    except ConfigError as exc:  # a sink URI, checked by the sinks' own code as for --sink
+        where = option_name("sinks", source.get("sinks", "command line"))
+        raise ConfigError(str(exc).replace("--sink", where, 1)) from None
 
 
 def config_error(

@@ -53,6 +53,17 @@ def test_bad_values_name_the_option(cli: dict[str, object], expected: str) -> No
 def test_bad_env_names_the_variable() -> None:
     with pytest.raises(ConfigError, match="SNAKE_PIPE_BATCH_SIZE: 'huge'"):
         resolve_config({}, None, {"SNAKE_PIPE_BATCH_SIZE": "huge"})
+    with pytest.raises(ConfigError, match="^SNAKE_PIPE_SINKS: 'nope:x' is not allowed"):
+        resolve_config({}, None, {"SNAKE_PIPE_SINKS": "nope:x"})
+
+
+def test_a_list_setting_given_one_string_in_a_file(tmp_path: Path) -> None:
+    toml = tmp_path / "c.toml"
+    toml.write_text('include = "*.py"\n')
+    assert resolve_config({}, toml, {}).include == ("*.py",)
+    toml.write_text('sinks = ["nope:x"]\n')
+    with pytest.raises(ConfigError, match=f"^sinks in {toml}: 'nope:x' is not allowed"):
+        resolve_config({}, toml, {})
 
 
 def test_bad_config_file(tmp_path: Path) -> None:
