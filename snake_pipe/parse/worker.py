@@ -97,20 +97,20 @@ def _exit_with(pid: int) -> None:
     """Exit when the process that started this one is gone (killed with -9, say): a pool
     worker waits on a queue whose pipe it holds both ends of, so it would never notice."""
     try:
-        fd = os.pidfd_open(pid)
+        select.select([os.pidfd_open(pid)], [], [])  # readable once the process is gone
+        os._exit(1)
     except ProcessLookupError:
         os._exit(1)
-    except OSError:  # no pidfd (an old kernel): look every second
-        while True:
-            time.sleep(1.0)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except OSError:
-                pass  # alive, owned by someone else
-    select.select([fd], [], [])
-    os._exit(1)
+    except (AttributeError, OSError):  # no pidfd (not Linux, or an old kernel)
+        pass
+    while True:  # look every second instead
+        time.sleep(1.0)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except OSError:
+            pass  # alive, owned by someone else
 
 
 def _watchdog(timeout_s: float) -> None:
