@@ -1347,6 +1347,30 @@ def test_small_forms_of_real_code(tmp_path: Path) -> None:
     assert [i.module for i in c.imports] == ["stdio.h", "a/b.h"]
 
 
+def test_one_declaration_naming_several(tmp_path: Path) -> None:
+    """`var a, b = 1, 2` is two symbols, not the first alone. Only variables, constants and
+    fields take several names: in C++ a second "name" of a method is a macro the grammar
+    misread (grpc's `ATTR SeqState(SeqState&& o) : whence(o.whence) {`)."""
+    go = extract(
+        tmp_path, "a.go", "go",
+        "package p\nconst (\n\tA, B = 1, 2\n\tC\n)\nvar x, y int\nvar (\n\tm, _ = 1, 2\n)\n",
+    )  # fmt: skip
+    assert [(s.name, s.kind, s.start_line) for s in go.symbols] == [
+        ("p", "namespace", 1), ("A", "constant", 3), ("B", "constant", 3),
+        ("C", "constant", 4), ("x", "variable", 6), ("y", "variable", 6), ("m", "variable", 8),
+    ]  # fmt: skip
+    py = extract(tmp_path, "a.py", "python", "MAX_A, MAX_B = 1, 2\n(C, d) = 3, 4\nX = 5\n")
+    assert [(s.name, s.start_line) for s in py.symbols] == [
+        ("MAX_A", 1), ("MAX_B", 1), ("C", 2), ("X", 3)
+    ]
+    # one match per parameter: names of a variable, only the first name of a function
+    root = worker.parser_for("python").parse(b"def f(a, b): pass\n").root_node
+    for kind, names in (("variable", ["a", "b"]), ("function", ["a"])):
+        query = f"(function_definition (parameters (identifier) @name)) @definition.{kind}"
+        symbols, _ = tags.extract_tags(tags.compile_tags("python", query), root)
+        assert [s.name for s in symbols] == names
+
+
 @pytest.mark.parametrize(
     ("language", "code"),
     [

@@ -36,7 +36,7 @@ from snake_pipe.languages import HEADER_LANGUAGES
 from snake_pipe.records import Import, Symbol
 
 # Bump when extraction code changes what records a file yields: files are parsed again.
-EXTRACTOR_VERSION = 4
+EXTRACTOR_VERSION = 5
 CLASS_LIKE = frozenset(
     {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
 )
@@ -67,6 +67,10 @@ def query_source(language: str) -> str | None:
     name = QUERY_ALIASES.get(language, language)
     path = resources.files("snake_pipe.parse").joinpath("queries", f"{name}.scm")
     return path.read_text(encoding="utf-8")
+
+
+# A definition being collected: (pattern index, kind, is a symbol, names, start line, end line)
+_Def = tuple[int, str, bool, tuple[str, ...], int, int]
 
 
 class TagsQuery(NamedTuple):
@@ -190,8 +194,7 @@ def _plans(
 
 
 def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Import]]:
-    # (start, end) -> (pattern index, kind, is a symbol, name, start line, end line)
-    defs: dict[tuple[int, int], tuple[int, str, bool, str, int, int]] = {}
+    defs: dict[tuple[int, int], _Def] = {}  # by the definition node's bytes
     imports: list[Import] = []
     query, definitions, plans, parents = tags
     for pattern, captures in ts.QueryCursor(query).matches(root):
@@ -218,17 +221,19 @@ def _parent_is(captures: dict[str, list[ts.Node]], capture: str, types: frozense
 
 
 def _define(
-    defs: dict[tuple[int, int], tuple[int, str, bool, str, int, int]],
+    defs: dict[tuple[int, int], _Def],
     pattern: int, kind: str, emit: bool, node: ts.Node, name_node: ts.Node,
 ) -> None:  # fmt: skip
     key = node.byte_range
-    if key in defs and pattern >= defs[key][0]:  # the first pattern wins
+    if (seen := defs.get(key)) is not None and pattern >= seen[0]:  # the first pattern wins
+        # one declaration naming several: `var a, b = 1, 2`, `A, B = 1, 2` (in other kinds,
+        # a second name is a macro the grammar misread: `F_ATTR SeqState(...) : whence(...)`)
+        if pattern == seen[0] and kind in _LISTED:
+            name = _name(name_node)
+            if name and name not in seen[3]:
+                defs[key] = (*seen[:3], (*seen[3], name), *seen[4:])
         return
-    if (name := _text(name_node)) and name != "_":  # `var _ io.Writer = ...` names nothing
-        if "\n" in name:  # a macro call spread over lines, `TEST_P(Suite,\n    Name)`
-            name = " ".join(name.split())
-        elif name[0] == "`":  # Kotlin's and Swift's quoted names: fun `two words`()
-            name = name.strip("`")
+    if name := _name(name_node):
         # 1-based lines; a node ending at column 0 (a #define's newline) ends the line before
         (start_row, _), (end_row, end_col) = node.start_point, node.end_point
         end_line = end_row + (0 if end_col == 0 and end_row > start_row else 1)
@@ -236,9 +241,20 @@ def _define(
             first = node.child(0)
             if first is not None and first.type in _LEADING:
                 start_row = _code_start_row(node)
-        defs[key] = (pattern, kind, emit, name, start_row + 1, end_line)
+        defs[key] = (pattern, kind, emit, (name,), start_row + 1, end_line)
 
 
+def _name(node: ts.Node) -> str:
+    """A definition's name as written, or "" for none (`var _ io.Writer = ...`)."""
+    name = _text(node)
+    if "\n" in name:  # a macro call spread over lines, `TEST_P(Suite,\n    Name)`
+        return " ".join(name.split())
+    if name[:1] == "`":  # Kotlin's and Swift's quoted names: fun `two words`()
+        return name.strip("`")
+    return "" if name == "_" else name
+
+
+_LISTED = frozenset({"constant", "variable", "field"})
 # Annotations, attributes and decorators (Java, Kotlin, Swift, C#, PHP, TypeScript, C++)
 # inside a definition's node: its line is the first after them, as for Python's decorators.
 _ANNOTATIONS = frozenset({
@@ -260,22 +276,21 @@ def _code_start_row(node: ts.Node) -> int:
     return node.start_point[0]
 
 
-def _nest(
-    defs: list[tuple[tuple[int, int], tuple[int, str, bool, str, int, int]]],
-) -> list[Symbol]:
+def _nest(defs: list[tuple[tuple[int, int], _Def]]) -> list[Symbol]:
     """Give each definition its enclosing scope, turning functions in classes into methods."""
     symbols: list[Symbol] = []
     stack: list[tuple[int, str, str]] = []  # (end_byte, kind, dotted name)
-    for (start, end), (_, kind, emit, name, start_line, end_line) in defs:
+    for (start, end), (_, kind, emit, names, start_line, end_line) in defs:
         while stack and stack[-1][0] <= start:
             stack.pop()
         parent = stack[-1] if stack else None
         if kind == "function" and parent and parent[1] in CLASS_LIKE:
             kind = "method"
         scope = parent[2] if parent else None
+        name = names[0]
         if kind == "constructor" and name.isupper() and name != (scope or "").rpartition(".")[2]:
             continue  # a macro the grammar took for a constructor: `ABSL_LOCKS_REQUIRED(mu);`
         if emit:
-            symbols.append(Symbol(name, kind, start_line, end_line, scope))
+            symbols.extend(Symbol(each, kind, start_line, end_line, scope) for each in names)
         stack.append((end, kind, f"{scope}.{name}" if scope else name))
     return symbols

@@ -24,8 +24,10 @@
 (interface_type (method_elem name: (field_identifier) @name) @definition.method)
 
 ; Package-level `const` and `var` (not those inside functions).
+; The grammar's `name:` field misses a const_spec's second name (`A, B = 1, 2`); its only
+; direct identifiers are its names (the type and the values are other nodes).
 (source_file
-  (const_declaration (const_spec name: (identifier) @name) @definition.constant))
+  (const_declaration (const_spec (identifier) @name) @definition.constant))
 (source_file
   (var_declaration (var_spec name: (identifier) @name) @definition.variable))
 (source_file
