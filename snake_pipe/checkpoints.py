@@ -152,6 +152,18 @@ class CheckpointStore:
         with self.env.begin(write=True) as txn:
             self._put_run(txn, run)
 
+    def restore_run(self, started: dict[str, Any], before: dict[str, Any] | None) -> None:
+        """Undo ``started`` (a run that failed before writing anything): the last run is
+        again ``before``, as it was."""
+        with self.env.begin(write=True) as txn:
+            if before is None or before["id"] != started["id"]:
+                txn.delete(started["id"].encode(), db=self.runs)
+            if before is None:
+                txn.delete(b"last_run", db=self.meta)
+            else:
+                txn.put(before["id"].encode(), json.dumps(before).encode(), db=self.runs)
+                txn.put(b"last_run", before["id"].encode(), db=self.meta)
+
     def _put_run(self, txn: lmdb.Transaction, run: dict[str, Any]) -> None:
         run["updated_at"] = utc_now()
         txn.put(run["id"].encode(), json.dumps(run).encode(), db=self.runs)

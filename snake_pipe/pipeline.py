@@ -346,12 +346,15 @@ class Run:
 
     def __enter__(self) -> Run:
         stack = self._stack
+        before = run = None
+        begun = False
         try:
             stack.enter_context(store_lock(self.store_dir))
             stack.enter_context(fewer_collections())
             self.store = stack.enter_context(CheckpointStore(self.store_dir / CHECKPOINTS))
             self.sinks = stack.enter_context(open_sinks(self.uris))
-            self.run = start_run(self.store, self.config, self.root, self.uris, self.view)
+            before = self.store.last_run()
+            self.run = run = start_run(self.store, self.config, self.root, self.uris, self.view)
             trust = in_step(self.store, self.sinks, self.run, self.view)
             self.planner = Planner(
                 self.store, self.root, self.config.extraction_fingerprint(), trust
@@ -361,9 +364,12 @@ class Run:
             self.memory = stack.enter_context(MemorySampler())
             stack.enter_context(self.engine)
             stack.callback(self.queue.close)
+            begun = True
             for sink in self.sinks:
                 sink.begin_run(self.run["id"])
         except BaseException:
+            if run is not None and not begun:  # no sink heard of it: leave no run to resume
+                self.store.restore_run(run, before)
             stack.close()
             raise
         return self

@@ -180,7 +180,7 @@ class Watch:
         self.address: tuple[str, int] | None = None
         self.report: RunReport | None = None
         self._stack = ExitStack()
-        self._stopping = False
+        self._started = self._stopping = False
         self._in_flight = 0
         self._outstanding: dict[str, Item] = {}
         self._changes: list[Change] = []
@@ -192,6 +192,8 @@ class Watch:
     def __enter__(self) -> Watch:
         stack = self._stack
         try:
+            if self.metrics_at is not None:  # a port in use fails before the run begins
+                self._serve_metrics(*self.metrics_at)
             run = stack.enter_context(self.run)
             watcher = open_watcher(run.root, self.poll, self.log)
             self.tree = Tree(Walker(run.root, run.config, run.store_dir), watcher)
@@ -200,12 +202,11 @@ class Watch:
             self.feed = Feed(self.tree, run.planner, self.queue, run.store, self.log)
             self.feed.start()
             stack.callback(self.feed.stop)
-            if self.metrics_at is not None:
-                self._serve_metrics(*self.metrics_at)
             self._scan = Discovery(Walker(run.root, run.config, run.store_dir), self.queue,
                                    run.planner)  # fmt: skip
             self._scan.start()
             stack.callback(self.queue.shutdown)
+            self._started = True
         except BaseException:
             stack.close()
             raise
@@ -250,6 +251,8 @@ class Watch:
 
     def healthy(self) -> bool:
         """The watcher thread and the coordinator are alive, and the parser pool is usable."""
+        if not self._started:
+            return False
         broken = not self.run.engine.healthy()
         beat_ok = time.monotonic() - self.beat.last < self.HEALTHY_BEAT_S
         return self.feed.alive and beat_ok and not broken and not self._stopping

@@ -1360,9 +1360,7 @@ def test_one_declaration_naming_several(tmp_path: Path) -> None:
         ("C", "constant", 4), ("x", "variable", 6), ("y", "variable", 6), ("m", "variable", 8),
     ]  # fmt: skip
     py = extract(tmp_path, "a.py", "python", "MAX_A, MAX_B = 1, 2\n(C, d) = 3, 4\nX = 5\n")
-    assert [(s.name, s.start_line) for s in py.symbols] == [
-        ("MAX_A", 1), ("MAX_B", 1), ("C", 2), ("X", 3)
-    ]
+    assert [(s.name, s.start_line) for s in py.symbols] == [("MAX_A", 1), ("MAX_B", 1), ("C", 2), ("X", 3)]  # fmt: skip
     # one match per parameter: names of a variable, only the first name of a function
     root = worker.parser_for("python").parse(b"def f(a, b): pass\n").root_node
     for kind, names in (("variable", ["a", "b"]), ("function", ["a"])):

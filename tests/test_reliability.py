@@ -15,6 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from snake_pipe import pipeline
+from snake_pipe.checkpoints import CheckpointStore
 from snake_pipe.config import resolve_config
 from snake_pipe.discover import Walker
 from snake_pipe.errors import SinkError, TransientSinkError
@@ -221,6 +223,36 @@ def test_a_stop_ends_the_retries_of_a_sink_that_is_down(tmp_path: Path) -> None:
         assert run.scan() is False  # stopped, no SinkError from the breaker
         assert run.finish("interrupted").status == "interrupted"
     assert sink.writes <= 3  # 1 + its retry before the stop, 1 without retries after it
+
+
+def test_a_run_that_fails_to_start_leaves_the_last_run_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sink down when the run starts: no new run is left for the next start to "resume"
+    with nothing done, and an interrupted run stays interrupted."""
+    repo = fault_repo(tmp_path / "repo", [])
+    config = resolve_config({"workers": 1}, None, {})
+
+    def last_run() -> dict[str, object] | None:
+        with CheckpointStore(repo / ".snake-pipe" / "checkpoints.lmdb") as store:
+            return store.last_run()
+
+    def down(*args: object) -> bool:
+        raise SinkError("postgresql://db/x: connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "in_step", down)
+        with pytest.raises(SinkError):
+            Run(repo, config, executor="inline").__enter__()
+    assert last_run() is None
+    with Run(repo, config, executor="inline") as run:
+        run.finish("interrupted")
+    interrupted = last_run()
+    assert interrupted is not None and interrupted["state"] == "interrupted"
+    monkeypatch.setattr(pipeline, "in_step", down)
+    with pytest.raises(SinkError):
+        Run(repo, config, executor="inline").__enter__()
+    assert last_run() == interrupted
 
 
 def test_sink_failures_are_retried_then_succeed(tmp_path: Path) -> None:

@@ -263,6 +263,24 @@ def test_health_and_metrics_endpoints(tmp_path: Path) -> None:
         assert _get(base + "/nothing")[0] == 404
 
 
+def test_a_metrics_port_in_use_fails_before_the_run_begins(tmp_path: Path) -> None:
+    pytest.importorskip("prometheus_client")
+    repo = sample_repo(tmp_path / "repo")
+    assert run_cli("ingest", repo, "--quiet").returncode == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("watch", repo, "--quiet", "--metrics-port", port, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"snake-pipe: error: --metrics-port: cannot listen on 127.0.0.1:{port} "
+        "(Address already in use)\n"
+    )
+    status = json.loads(run_cli("status", repo, "--json").stdout)
+    assert status["last_run"]["state"] == "completed"  # not a new run left to resume
+
+
 def test_health_is_503_when_a_check_fails() -> None:
     pytest.importorskip("prometheus_client")
     from snake_pipe.metrics import Metrics, serve
