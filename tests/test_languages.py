@@ -1292,7 +1292,7 @@ int& Foo::at(int i) { return data[i]; }
 def test_cpp_macros_the_grammar_cannot_know(tmp_path: Path) -> None:
     """Export, namespace and attribute macros of real C++ (abseil, BoringSSL, googletest): the
     class or namespace behind them is found, with its members' scopes; a macro is never a
-    method, a constructor or a test's name."""
+    method, a constructor or a test's name, also after an out-of-line definition."""
     header = """\
 namespace absl {
 ABSL_NAMESPACE_BEGIN
@@ -1328,6 +1328,24 @@ ABSL_NAMESPACE_END
     result = extract(tmp_path, "m_test.cc", "cpp", test)
     assert [(s.name, s.kind) for s in result.symbols] == [
         ("TEST_P(LongSuiteName, LongCaseName)", "function")
+    ]
+    source = """\
+void Mutex::Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+  Acquire();
+}
+void Mutex::AssertHeld() const ABSL_ASSERT_EXCLUSIVE_LOCK {
+}
+static int Count(int a) ABSL_LOCKS_EXCLUDED(mu) {
+  return a;
+}
+int ABSL_ATTRIBUTE_SECTION_VARIABLE(.text.hot) hot_func() { return 0; }
+"""
+    result = extract(tmp_path, "mutex.cc", "cpp", source)
+    assert [(s.name, s.kind, s.start_line, s.end_line) for s in result.symbols] == [
+        ("Lock", "method", 1, 3),
+        ("AssertHeld", "method", 4, 5),
+        ("Count", "function", 6, 8),
+        ("hot_func", "function", 9, 9),
     ]
 
 

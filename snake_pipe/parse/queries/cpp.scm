@@ -54,14 +54,46 @@
 ; `using Index = std::size_t;`
 (alias_declaration name: (type_identifier) @name) @definition.type
 
-; `void Lock() ABSL_LOCKS_EXCLUDED(mu_) {}`: a trailing attribute macro taken for the
-; declarator leaves the real one in an ERROR.
+; `void Lock() ABSL_LOCKS_EXCLUDED(mu_) {}`, `void Foo::Bar() ABSL_NO_THREAD_SAFETY_ANALYSIS {`:
+; a trailing attribute macro taken for the declarator leaves the real one in an ERROR.
 (function_definition
   (ERROR [
     (function_declarator declarator: [(field_identifier) (identifier)] @name)
     (init_declarator declarator: (identifier) @name value: (argument_list))
   ])
-  declarator: (function_declarator)) @definition.function
+  declarator: [(function_declarator) (identifier)]) @definition.function
+(function_definition
+  (ERROR [
+    (function_declarator declarator: (_ scope: (_) name: (identifier) @name))
+    (init_declarator declarator: (_ scope: (_) name: (identifier) @name) value: (argument_list))
+  ])
+  declarator: (identifier)) @definition.method
+; `void Foo::Bar() ABSL_LOCKS_EXCLUDED(mu) {` out of a class: the signature becomes a
+; declaration missing its `;`, and the macro (in capitals) a function without a type, holding
+; the body. (In `int ABSL_SECTION(.text.hot) f() {` the macro is the declaration.)
+(_
+  (declaration
+    declarator: [
+      (function_declarator declarator: (identifier) @name)
+      (init_declarator declarator: (identifier) @name value: (argument_list))
+    ]
+    (MISSING ";"))
+  .
+  (function_definition
+    !type declarator: (function_declarator declarator: (identifier) @_macro)) @definition.function
+  (#match? @_macro "^[A-Z][A-Z0-9_]*$"))
+(_
+  (declaration
+    declarator: [
+      (function_declarator declarator: (_ scope: (_) name: (identifier) @name))
+      (init_declarator declarator: (_ scope: (_) name: (identifier) @name)
+                       value: (argument_list))
+    ]
+    (MISSING ";"))
+  .
+  (function_definition
+    !type declarator: (function_declarator declarator: (identifier) @_macro)) @definition.method
+  (#match? @_macro "^[A-Z][A-Z0-9_]*$"))
 ; Functions defined in a namespace or a class body (where they become methods by nesting):
 ; `int f()`, `T* f()`, `T& f()`, `T** f()`, `~Foo()`, `operator[]()`.
 (function_definition
