@@ -124,14 +124,18 @@ def print_status(repo: str | Path, store: str | None, as_json: bool, out: IO[str
     lines = [
         f"store:      {data['store']}",
         f"last run:   {run['id']} ({run['state']}), started {run['started_at']}, "
-        f"updated {run['updated_at']}",
+        f"updated {run['updated_at']}"
+        if run["id"]
+        else "last run:   none (no run has started in this store)",
         f"progress:   {progress['files_done_in_run']} files done in this run, "
         f"{progress['files_known']} known of {progress['total_files']}",
         "by status:  " + ", ".join(f"{k} {v}" for k, v in data["files_by_status"].items()),
         "languages:  " + ", ".join(f"{k} {v}" for k, v in data["files_by_language"].items()),
         f"checkpoint: {latest.get('id')} at batch {latest.get('batch_number')}, "
         f"{latest.get('files_processed')} files, {latest.get('created_at')} "
-        f"({data['checkpoints']['total']} in all)",
+        f"({data['checkpoints']['total']} in all)"
+        if latest
+        else "checkpoint: none",
     ]
     print("\n".join(lines), file=out)
     return 0
