@@ -139,6 +139,13 @@ class Config(BaseModel):
             return value
         raise ValueError(f'must be "auto" or an integer from {MIN_BATCH} to {MAX_BATCH}')
 
+    @field_validator("store")
+    @classmethod
+    def _store(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must be a directory, not empty (leave it unset for REPO/.snake-pipe)")
+        return value
+
     @field_validator("sinks")
     @classmethod
     def _sinks(cls, value: tuple[str, ...]) -> tuple[str, ...]:

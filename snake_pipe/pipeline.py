@@ -8,6 +8,7 @@ import os
 import secrets
 import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +25,7 @@ from snake_pipe.checkpoints import Checkpointer, CheckpointStore, FileEntry
 from snake_pipe.config import MAX_BATCH, MIN_BATCH, Config
 from snake_pipe.discover import Walker
 from snake_pipe.errors import (
+    ConfigError,
     RepositoryError,
     RunInterrupted,
     SinkError,
@@ -594,6 +596,7 @@ def ingest(
 ) -> RunReport:
     """One ingest of ``repo`` into the configured sinks, incremental and resumable through
     the checkpoint store; returns the run report."""
+    check_report_path(report_path)
     with Run(repo, config, view=view, executor=executor, restart=restart, events=events) as run:
         with Interrupts(run.stop) as interrupts:
             try:
@@ -669,8 +672,31 @@ def remove_stale(
     return removed
 
 
+def check_report_path(path: str | Path | None) -> None:
+    """Refuse a report path that cannot be written before the run, not after it."""
+    if path is None:
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"--report {path}: is a directory: pass a file name")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ConfigError(f"--report {path}: {path.parent} is not a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"--report {path}: cannot write there ({exc.strerror or exc}): "
+                          "pass a writable path") from None  # fmt: skip
+
+
 def write_report(report: RunReport, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SnakePipeError(f"--report {path}: cannot write it ({exc.strerror or exc}); "
+                             "the run's records are committed") from None  # fmt: skip

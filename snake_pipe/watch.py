@@ -31,7 +31,14 @@ from snake_pipe.config import MAX_BATCH, MIN_BATCH, Config
 from snake_pipe.discover import Walker, record_path
 from snake_pipe.errors import SnakePipeError
 from snake_pipe.events import EventHandler
-from snake_pipe.pipeline import Discovery, Interrupts, Run, crash_records, executor_factory
+from snake_pipe.pipeline import (
+    Discovery,
+    Interrupts,
+    Run,
+    check_report_path,
+    crash_records,
+    executor_factory,
+)
 from snake_pipe.pipeline import remove_stale as remove_stale_rows
 from snake_pipe.progress import LogLines, ProgressView, Silent
 from snake_pipe.records import FileResult, WorkItem
@@ -165,6 +172,7 @@ class Watch:
         linger_s: float = LINGER_S,
         events: Sequence[EventHandler] = (),
     ) -> None:
+        check_report_path(report_path)
         self.beat = _Beat(view or Silent())
         self.log = log or stderr_log
         self.run = Run(repo, config, view=self.beat, executor=executor, restart=restart,

@@ -19,6 +19,8 @@ from snake_pipe.checkpoints import CheckpointStore
 from snake_pipe.config import resolve_config
 from snake_pipe.discover import Walker
 from snake_pipe.incremental import Planner
+from snake_pipe.sinks.jsonl import JSONLSink
+from snake_pipe.sinks.sqlite import SQLiteSink
 from tests.conftest import JS_SAMPLE, PY_SAMPLE, rows, run_cli, write_tree
 
 TABLES = {
@@ -314,3 +316,21 @@ def test_two_runs_on_one_store_do_not_overlap(tmp_path: Path) -> None:
     first.wait(timeout=120)
     assert first.returncode == 0
     assert second.returncode == 1 and "in use by another snake-pipe run" in second.stderr
+
+
+def test_two_runs_on_one_sink_do_not_overlap(tmp_path: Path) -> None:
+    """Two repositories (two stores) writing one sink at once would each remove the other's
+    rows as stale: the second gets a one-line error and writes nothing."""
+    first, second = big_repo(tmp_path / "a", 20), big_repo(tmp_path / "b", 10)
+    db, feed = tmp_path / "shared.sqlite", tmp_path / "shared.jsonl"
+    ingest(first, "--sink", f"sqlite:{db}", "--sink", f"jsonl:{feed}")
+    for uri, held in ((f"sqlite:{db}", SQLiteSink(db)), (f"jsonl:{feed}", JSONLSink(feed))):
+        with held:  # another run writing it right now
+            result = run_cli("ingest", second, "--quiet", "--sink", uri)
+        assert result.returncode == 1
+        assert result.stderr == (
+            f"snake-pipe: error: {uri}: another snake-pipe run is writing here: wait for it, "
+            "or pass another sink\n"
+        )
+    assert rows(db, "SELECT count(*) FROM files") == [(22,)]
+    assert len(feed.read_text().splitlines()) == 22

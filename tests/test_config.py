@@ -142,3 +142,22 @@ def test_a_misspelled_environment_variable_is_warned_about(tmp_path: Path) -> No
         "snake-pipe: warning: SNAKE_PIPE_BATCHSIZE is not a setting "
         "(did you mean SNAKE_PIPE_BATCH_SIZE?): ignored\n"
     )
+
+
+def test_a_report_that_cannot_be_written_or_an_empty_store_fails_before_the_run(
+    tmp_path: Path,
+) -> None:
+    """Checked first: not a traceback after the whole run, nor a store inside the repo."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("x = 1\n")
+    (tmp_path / "file").write_text("")
+    for report, why in ((tmp_path, "is a directory: pass a file name"),
+                        (tmp_path / "file" / "r.json", f"{tmp_path / 'file'} is not a directory")):  # fmt: skip
+        result = run_cli("ingest", repo, "--quiet", "--report", report)
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"snake-pipe: error: --report {report}: {why}")
+        assert result.stderr.count("\n") == 1
+    result = run_cli("ingest", repo, "--quiet", "--store", "")
+    assert result.returncode == 2 and "--store: '' is not allowed" in result.stderr
+    assert not (repo / ".snake-pipe").exists()

@@ -290,6 +290,7 @@ def test_sqlite_side_database_left_by_a_kill_is_merged_once(
     assert late.execute("SELECT path FROM files").fetchall() == [("b.py",)]
     late.close()  # as a kill would leave it: no merge
     sink.conn.close()
+    sink._lock.close()
     assert sink.late_path.exists()
 
     def cannot_remove(self: Path, missing_ok: bool = False) -> None:
@@ -345,6 +346,7 @@ def test_sqlite_bulk_load_cut_off_goes_on_without_indexes(tmp_path: Path) -> Non
     sink = SQLiteSink(db)
     sink.write([one_symbol("a.py", "f")])
     sink.conn.close()  # as a kill would leave it: no indexes yet
+    sink._lock.close()
     with SQLiteSink(db) as sink:
         assert sink._bulk == {"a.py"}
         sink.write([one_symbol("b.py", "g")])

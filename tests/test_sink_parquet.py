@@ -220,7 +220,7 @@ def test_crash_while_publishing_is_finished_on_open(
 
 
 def test_one_writer_at_a_time(sink: parquet.ParquetSink, out: Path) -> None:
-    with pytest.raises(SinkError, match="another snake-pipe is writing here"):
+    with pytest.raises(SinkError, match="another snake-pipe run is writing here"):
         parquet.ParquetSink(out)
 
 

@@ -87,8 +87,18 @@ def check_uri(uri: str) -> None:
 # What a local sink writes, as suffixes of its path: discovery never ingests them (a feed
 # inside the watched repository would otherwise feed itself).
 OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "sqlite": ("", "-wal", "-shm", "-journal", "-late", "-late-wal", "-late-shm", "-late-journal"),
-    "jsonl": ("", ".run"),
+    "sqlite": (
+        "",
+        "-wal",
+        "-shm",
+        "-journal",
+        "-lock",
+        "-late",
+        "-late-wal",
+        "-late-shm",
+        "-late-journal",
+    ),
+    "jsonl": ("", ".run", ".lock"),
     "parquet": ("",),
 }
 

@@ -7,11 +7,14 @@ batch they belong to.
 
 from __future__ import annotations
 
+import fcntl
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import IO, Self
 
+from snake_pipe.errors import SinkError
 from snake_pipe.records import FileResult
 
 
@@ -69,3 +72,19 @@ class Sink(ABC):
         tb: TracebackType | None,
     ) -> None:  # fmt: skip
         self.close()
+
+
+def writer_lock(path: Path, display: str) -> IO[bytes]:
+    """Hold ``path`` locked while this process writes the sink: two runs writing one sink
+    would each remove the other's rows as stale. Closing the file releases it."""
+    try:
+        lock = open(path, "ab")  # noqa: SIM115 - the caller closes it
+    except OSError as exc:
+        raise SinkError(f"{display}: cannot open {path} ({exc.strerror or exc})") from exc
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise SinkError(f"{display}: another snake-pipe run is writing here: wait for it, "
+                        "or pass another sink") from None  # fmt: skip
+    return lock

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from snake_pipe.errors import SinkError
 from snake_pipe.records import FileResult
-from snake_pipe.sinks.base import Sink
+from snake_pipe.sinks.base import Sink, writer_lock
 from snake_pipe.sinks.sqlite import FILE_COLUMNS
 
 
@@ -52,6 +52,12 @@ class JSONLSink(Sink):
         self.path = Path(path)
         self.run_path = self.path.with_name(self.path.name + ".run")
         self._file: IO[str] | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SinkError(f"jsonl:{self.path}: cannot create its directory "
+                            f"({exc.strerror or exc})") from exc  # fmt: skip
+        self._lock = writer_lock(self.path.with_name(self.path.name + ".lock"), f"jsonl:{path}")
 
     def _out(self, run_id: str | None = None) -> IO[str]:
         if self._file is None:
@@ -93,3 +99,4 @@ class JSONLSink(Sink):
         if self._file is not None:
             self._file.close()
             self._file = None
+        self._lock.close()

@@ -30,7 +30,6 @@ plug-ins gave fields, ``data`` their JSON object (DuckDB: ``data::JSON``).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -45,7 +44,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from snake_pipe.errors import SinkError
 from snake_pipe.records import FileResult
-from snake_pipe.sinks.base import Sink
+from snake_pipe.sinks.base import Sink, writer_lock
 from snake_pipe.sinks.sqlite import file_row
 
 SCHEMA_VERSION = 1
@@ -92,11 +91,7 @@ class ParquetSink(Sink):
         self._seq = 0
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            self._lock = open(self.root / "_lock", "ab")  # noqa: SIM115 - closed in close()
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            self.close()
-            raise SinkError(f"{self.display}: another snake-pipe is writing here") from exc
+            self._lock = writer_lock(self.root / "_lock", self.display)
         except OSError as exc:
             self.close()
             raise SinkError(f"{self.display}: cannot open ({exc.strerror or exc})") from exc

@@ -15,7 +15,7 @@ from pathlib import Path
 from snake_pipe.errors import SinkError, TransientSinkError
 from snake_pipe.parse.ast import FORMAT_VERSION as AST_FORMAT
 from snake_pipe.records import FileResult
-from snake_pipe.sinks.base import Sink
+from snake_pipe.sinks.base import Sink, writer_lock
 
 SCHEMA_VERSION = 1
 FILE_COLUMNS = (
@@ -86,6 +86,11 @@ class SQLiteSink(Sink):
         self._late_lock = threading.Lock()  # the side database: its writes against its merge
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SinkError(f"sqlite:{self.path}: cannot create its directory "
+                            f"({exc.strerror or exc})") from exc  # fmt: skip
+        self._lock = writer_lock(self.path.with_name(self.path.name + "-lock"), f"sqlite:{path}")
+        try:
             self.conn = connect(self.path)
             self.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: index pages stay in memory
             self.conn.executescript(TABLES)
@@ -104,6 +109,7 @@ class SQLiteSink(Sink):
                 for name in INDEXES:
                     self.conn.execute(f"DROP INDEX IF EXISTS {name}")
         except (sqlite3.Error, OSError) as exc:
+            self._lock.close()
             raise SinkError(f"sqlite:{self.path}: cannot open the database ({exc}): move it "
                             "away and rerun to write every file again") from exc  # fmt: skip
 
@@ -282,6 +288,7 @@ class SQLiteSink(Sink):
                 self._late.close()
             self.conn.close()
             self.conn = None  # type: ignore[assignment]
+        self._lock.close()
 
 
 def connect(path: Path) -> sqlite3.Connection:
