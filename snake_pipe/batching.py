@@ -12,6 +12,7 @@ every other item still gets its result.
 from __future__ import annotations
 
 import contextlib
+import pickle
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any, Generic, Literal, TypeVar
+from typing import IO, Any, Generic, Literal, TypeGuard, TypeVar
 
 from pydantic import BaseModel
 
@@ -187,8 +188,22 @@ class BatchEngine(Generic[T, R]):
         that raises is reported failed alone. With ``whole_batches``, ``fn(items)`` returns
         one result per item and an exception fails (and retries) the whole batch. ``fn`` must
         be picklable (a module-level function) for the process executor."""
-        if isinstance(batch_size, int) and not 1 <= batch_size <= 10_000:
-            raise ConfigError(f'batch_size: {batch_size} is not allowed: use 1 to 10000 or "auto"')
+        if batch_size != "auto" and not (_whole(batch_size) and 1 <= batch_size <= 10_000):
+            raise ConfigError(
+                f'batch_size: {batch_size!r} is not allowed: use 1 to 10000 or "auto"'
+            )
+        for name, value in (("workers", workers), ("parallel_batches", parallel_batches)):
+            if value is not None and not (_whole(value) and value >= 1):
+                raise ConfigError(f"{name}: {value!r} is not allowed: use 1 or more, or None")
+        if not (_whole(min_batch_size) and 1 <= min_batch_size <= max_batch_size <= 10_000):
+            raise ConfigError(f"min_batch_size={min_batch_size!r}, max_batch_size="
+                              f"{max_batch_size!r}: use 1 <= min <= max <= 10000")  # fmt: skip
+        if isinstance(executor, str) and executor != "inline":  # fn goes to other processes
+            try:
+                pickle.dumps(fn)
+            except Exception as exc:
+                raise ConfigError(f"fn {fn!r} cannot be sent to worker processes ({exc}): "
+                                  'define it at module level, or pass executor="inline"') from None  # fmt: skip
         from snake_pipe.config import usable_cores
         from snake_pipe.executors import make_executor
 
@@ -219,6 +234,12 @@ class BatchEngine(Generic[T, R]):
         finish. With ``checkpoint_path`` the contiguous progress is saved every
         ``checkpoint_frequency`` batches, and ``resume_from`` ("latest", a checkpoint id or a
         batch number) skips the items done before. Closes the engine at the end."""
+        if on_batch_error not in ("continue", "stop", "retry"):
+            raise ConfigError(f"on_batch_error: {on_batch_error!r} is not allowed: "
+                              'use "continue", "stop" or "retry"')  # fmt: skip
+        if not (_whole(checkpoint_frequency) and checkpoint_frequency >= 0):
+            raise ConfigError(f"checkpoint_frequency: {checkpoint_frequency!r} is not allowed: "
+                              "use 0 (only at the end) or more")  # fmt: skip
         return _execute(self, items, on_result, on_error, checkpoint_path, checkpoint_frequency,
                         resume_from, on_batch_error, events, memory_limit_mb)  # fmt: skip
 
@@ -377,7 +398,9 @@ class BatchEngine(Generic[T, R]):
         if self.batch_timeout_s is None:
             return []
         now = time.monotonic()
-        late = [(f, j) for f, j in in_flight.items() if now - j.submitted > self.batch_timeout_s]
+        # a finished batch is not late, however long the consumer took to come back for it
+        late = [(f, j) for f, j in in_flight.items()
+                if not f.done() and now - j.submitted > self.batch_timeout_s]  # fmt: skip
         if not late:
             return []
         future, job = late[0]
@@ -517,6 +540,10 @@ class _CheckpointFile:
             self._file = None
 
 
+def _whole(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _execute(
     engine: BatchEngine[Any, Any],
     items: Iterable[Any],
@@ -549,6 +576,19 @@ def _execute(
     since_checkpoint = 0
     calm = 0.0  # no memory action before this (monotonic time)
 
+    def save(entry: BatchEntry) -> None:
+        """A checkpoint of the done prefix, unless the last one already has it."""
+        items = offset + prefix[1]
+        if store is None or (checkpoints and checkpoints[-1].items_processed == items):
+            return
+        number = base_batch + prefix[0]
+        checkpoint = CheckpointEntry(id=f"cp-{number}-{items}", batch_number=number,
+                                     items_processed=items, created_at=utc_now())  # fmt: skip
+        store.add(checkpoint)
+        checkpoints.append(checkpoint)
+        entry.checkpoint_id = checkpoint.id
+        emit(handlers, CheckpointCreated(checkpoint.id, prefix[0], items))
+
     def take(n: int) -> list[Any]:
         batch = list(islice(iterator, n))
         if batch:
@@ -575,24 +615,9 @@ def _execute(
                     status = "failed"
                     engine.stop()
             since_checkpoint += 1
-            if (
-                store is not None
-                and checkpoint_frequency
-                and since_checkpoint >= checkpoint_frequency
-            ):
+            if checkpoint_frequency and since_checkpoint >= checkpoint_frequency:
                 since_checkpoint = 0
-                number = base_batch + prefix[0]
-                checkpoint = CheckpointEntry(
-                    id=f"cp-{number}-{offset + prefix[1]}", batch_number=number,
-                    items_processed=offset + prefix[1], created_at=utc_now(),
-                )  # fmt: skip
-                store.add(checkpoint)
-                checkpoints.append(checkpoint)
-                entry.checkpoint_id = checkpoint.id
-                emit(
-                    handlers,
-                    CheckpointCreated(checkpoint.id, prefix[0], checkpoint.items_processed),
-                )
+                save(entry)
             elapsed = max(time.monotonic() - started, 1e-9)
             emit(handlers, ProgressUpdated(totals["ok"] + totals["failed"], len(entries),
                                            (totals["ok"] + totals["failed"]) / elapsed))  # fmt: skip
@@ -600,6 +625,8 @@ def _execute(
                 engine.sizer.shrink()
                 engine.recycle()
                 calm = time.monotonic() + 2.0  # let fresh workers show their memory
+        if entries:  # the end is a checkpoint too: a resume after it redoes nothing
+            save(entries[-1])
     elapsed = max(time.monotonic() - started, 1e-9)
     processed = totals["ok"] + totals["failed"]
     return EngineReport(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,11 @@ def fail_batches_with_7(items: list[int]) -> list[int]:
     if 7 in items:
         raise RuntimeError("batch with 7")
     return items
+
+
+def slow_double(x: int) -> int:
+    time.sleep(0.02)
+    return 2 * x
 
 
 FLAKY = Path("/tmp/snake-pipe-test-flaky")
@@ -54,15 +60,23 @@ def test_checkpoints_and_resume_from(tmp_path: Path) -> None:
     engine = BatchEngine.for_items(double, executor="inline", batch_size=10)
     report = engine.execute(range(95), on_result=lambda i, _: seen.append(i), checkpoint_path=cp,
                             checkpoint_frequency=3)  # fmt: skip
-    assert [c.batch_number for c in report.checkpoints] == [3, 6, 9]
+    assert [c.batch_number for c in report.checkpoints] == [3, 6, 9, 10]  # and at the end
     assert report.batches[2].checkpoint_id == report.checkpoints[0].id
-    assert json.loads(cp.read_text().splitlines()[-1])["items_processed"] == 90
+    assert json.loads(cp.read_text().splitlines()[-1])["items_processed"] == 95
     again: list[int] = []
     engine = BatchEngine.for_items(double, executor="inline", batch_size=10)
     report = engine.execute(range(95), on_result=lambda i, _: again.append(i),
                             checkpoint_path=cp, resume_from="latest")  # fmt: skip
+    assert report.resumed_from_item == 95 and again == []  # a finished run redoes nothing
+    engine = BatchEngine.for_items(double, executor="inline", batch_size=10)
+    report = engine.execute(range(95), on_result=lambda i, _: again.append(i),
+                            checkpoint_path=cp, resume_from=9)  # fmt: skip
     assert report.resumed_from_item == 90 and again == [90, 91, 92, 93, 94]
     assert report.checkpoints[-1].batch_number == 10
+    only_end = tmp_path / "end.json"
+    engine = BatchEngine.for_items(double, executor="inline", batch_size=10)
+    report = engine.execute(range(95), checkpoint_path=only_end, checkpoint_frequency=0)
+    assert [(c.batch_number, c.items_processed) for c in report.checkpoints] == [(10, 95)]
     by_number = BatchEngine.for_items(double, executor="inline", batch_size=10)
     assert by_number.execute(range(95), checkpoint_path=cp, resume_from=6).resumed_from_item == 60
     with pytest.raises(ConfigError, match="resume_from: 'nope' is not a checkpoint"):
@@ -111,3 +125,37 @@ def test_batch_size_bounds() -> None:
         BatchEngine.for_items(double, batch_size=20_000)
     report = BatchEngine.for_items(double, executor="inline", batch_size=1).execute(range(3))
     assert len(report.batches) == 3
+
+
+def test_bad_parameters_are_one_line_errors_not_dropped_items() -> None:
+    for options, message in (
+        ({"workers": -1}, "workers: -1 is not allowed"),
+        ({"workers": 0}, "workers: 0 is not allowed"),
+        ({"parallel_batches": 0}, "parallel_batches: 0 is not allowed"),
+        ({"batch_size": "auto", "min_batch_size": 0}, "use 1 <= min <= max <= 10000"),
+        ({"batch_size": "auto", "max_batch_size": 0}, "use 1 <= min <= max <= 10000"),
+        ({"batch_size": "big"}, "batch_size: 'big' is not allowed"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            BatchEngine.for_items(double, executor="inline", **options)  # type: ignore[arg-type]
+    engine = BatchEngine.for_items(double, executor="inline")
+    with pytest.raises(ConfigError, match="on_batch_error: 'ignore' is not allowed"):
+        engine.execute([1], on_batch_error="ignore")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="checkpoint_frequency: -1 is not allowed"):
+        engine.execute([1], checkpoint_frequency=-1)
+    with pytest.raises(ConfigError, match="cannot be sent to worker processes"):
+        BatchEngine.for_items(lambda x: x, workers=1)  # a lambda does not pickle
+
+
+def test_a_slow_consumer_is_no_batch_timeout() -> None:
+    """Time spent by the caller between results (an embedding call per record, say) is not
+    the workers': a batch that finished meanwhile is not "overdue", so no pool is killed."""
+    engine = BatchEngine.for_items(slow_double, batch_size=10, workers=1, parallel_batches=2)
+    engine.batch_timeout_s = 0.8  # each batch takes 0.2 s of sleep
+    outcomes = []
+    with engine:
+        engine.executor.submit(int).result()  # the pool is up: its start is not the test
+        for outcome in engine.run_iter(range(40)):
+            time.sleep(1.0)  # the next batch finishes meanwhile, submitted 1 s ago
+            outcomes.append(outcome)
+    assert [o.attempts for o in outcomes] == [1] * 4 and engine.pools_started == 1
