@@ -29,7 +29,7 @@ from typing import Any, Literal
 from snake_pipe.batching import BatchOutcome, BatchSizer
 from snake_pipe.config import MAX_BATCH, MIN_BATCH, Config
 from snake_pipe.discover import Walker, record_path
-from snake_pipe.errors import SnakePipeError
+from snake_pipe.errors import SinkError, SnakePipeError
 from snake_pipe.events import EventHandler
 from snake_pipe.pipeline import (
     Discovery,
@@ -43,6 +43,7 @@ from snake_pipe.pipeline import remove_stale as remove_stale_rows
 from snake_pipe.progress import LogLines, ProgressView, Silent
 from snake_pipe.records import FileResult, WorkItem
 from snake_pipe.report import RunReport, RunStatus
+from snake_pipe.sinks.base import Sink
 from snake_pipe.watcher import (
     Deletion,
     DirWatcher,
@@ -60,6 +61,7 @@ __all__ = ["Change", "Watch", "awatch_changes", "watch_changes", "watch_command"
 Item = WorkItem | FileResult
 Op = Literal["upsert", "delete"]
 LINGER_S = 0.05  # a lone change waits this long for company before it goes as a batch
+PUBLISH_EVERY_S = 1.0  # during a burst, Parquet merges (and changes are reported) this often
 RELOADABLE = ("workers", "batch_size", "target_batch_seconds", "batches_in_flight_per_worker",
               "max_file_bytes", "max_errors_per_file", "checkpoint_frequency",
               "checkpoint_interval_s", "shutdown_grace_s", "parse_timeout_ms")  # fmt: skip
@@ -189,6 +191,7 @@ class Watch:
         self.report: RunReport | None = None
         self._stack = ExitStack()
         self._started = self._stopping = False
+        self._published = 0.0  # when the sinks last made their staged batches visible
         self._in_flight = 0
         self._outstanding: dict[str, Item] = {}
         self._changes: list[Change] = []
@@ -292,6 +295,15 @@ class Watch:
         yield from self._emit()
 
     def _emit(self) -> Iterator[Change]:
+        """Report what every sink committed; sinks that stage their batches (Parquet) merge
+        first, so what is reported is what readers see: once the work drains, or at most
+        every PUBLISH_EVERY_S seconds while it goes on."""
+        if not self._changes:
+            return
+        if self._scan is None and self._staging:
+            if self._in_flight and time.monotonic() - self._published < PUBLISH_EVERY_S:
+                return
+            self._publish()
         changes, self._changes = self._changes, []
         yield from changes
 
@@ -321,6 +333,18 @@ class Watch:
                 continue
             self._idle()
             self.feed.wake.wait(0.5)  # the feed and stop() set it: this is only a tick
+
+    @property
+    def _staging(self) -> bool:
+        return any(type(sink).publish is not Sink.publish for sink in self.run.sinks)
+
+    def _publish(self) -> None:
+        self._published = time.monotonic()
+        for sink in self.run.sinks:
+            try:
+                sink.publish()
+            except SinkError as exc:  # the batches stay staged: the next drain tries again
+                self.log(f"{exc}")
 
     def _idle(self) -> None:
         if not self.run.engine.healthy():
@@ -445,6 +469,7 @@ class Watch:
         for sink in run.sinks:
             sink.scan_finished()
         run.checkpointer.finish("running", touched, deleted, stats)
+        self._publish()
         self._changes.extend(Change(path, "delete") for path in deleted)
         self.beat.message(
             f"caught up: {stats.processed} files processed, {stats.unchanged} unchanged, "

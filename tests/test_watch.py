@@ -413,3 +413,24 @@ def test_watch_limit_falls_back_to_polling(tmp_path: Path, monkeypatch: pytest.M
         (repo / "src" / "a.py").write_text("def polled():\n    pass\n")
         wait_for(lambda: symbols(db, "src/a.py") == {"polled"}, "an edit seen by polling")
     assert sum("watching by polling" in line for line in logged) == 1
+
+
+def test_parquet_shows_each_change_when_watch_reports_it(tmp_path: Path) -> None:
+    """A Parquet sink stages batches and merges them: watch merges whenever its work drains,
+    so what it reports (and what it caught up on) is in the datasets, not only after a stop."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    repo = write_tree(tmp_path / "repo", {"a.py": "def a():\n    pass\n", "b.py": "def b():\n    pass\n"})  # fmt: skip
+    out = tmp_path / "pq"
+    config = resolve_config({"workers": 1, "sinks": [f"parquet:{out}"]}, env={})
+
+    def names() -> set[tuple[str, str]]:
+        table = pq.read_table(out / "symbols", columns=["path", "name"])
+        return set(zip(table["path"].to_pylist(), table["name"].to_pylist(), strict=True))
+
+    with watch_in_thread(Watch(repo, config, executor="inline", log=lambda _: None)) as seen:
+        wait_for(lambda: names() == {("a.py", "a"), ("b.py", "b")}, "the catch-up merged")
+        (repo / "c.py").write_text("def c():\n    pass\n")
+        (repo / "a.py").unlink()
+        wait_for(lambda: {(c.path, c.op) for c in seen} >= {("c.py", "upsert"), ("a.py", "delete")},
+                 "both changes reported")  # fmt: skip
+        assert names() == {("b.py", "b"), ("c.py", "c")}

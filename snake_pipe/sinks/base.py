@@ -38,6 +38,11 @@ class Sink(ABC):
     def end_run(self, run_id: str) -> None:
         """A run finished writing everything it had."""
 
+    def publish(self) -> None:
+        """Make every batch written so far visible to readers. Sinks that stage batches and
+        merge them at ``end_run`` (Parquet) merge now; ``watch`` calls this whenever its work
+        drains, before it reports the changes."""
+
     def scan_finished(self) -> None:
         """The walk is over: what it found is written, queued or in flight. Finish deferred
         work such as indexes, in the background if the sink can (see ``busy``); batches still

@@ -174,6 +174,9 @@ class ParquetSink(Sink):
         self._guard("merging the run", self._merge)
         self._guard("recording the run", lambda: self._set_meta(last_run_id=run_id))
 
+    def publish(self) -> None:
+        self._guard("merging the batches", self._merge)
+
     def last_run_id(self) -> str | None:
         value = self._meta().get("last_run_id")
         return None if value is None else str(value)
