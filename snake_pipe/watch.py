@@ -29,7 +29,7 @@ from typing import Any, Literal
 from snake_pipe.batching import BatchOutcome, BatchSizer
 from snake_pipe.config import MAX_BATCH, MIN_BATCH, Config
 from snake_pipe.discover import Walker, record_path
-from snake_pipe.errors import SinkError, SnakePipeError
+from snake_pipe.errors import RepositoryError, SinkError, SnakePipeError
 from snake_pipe.events import EventHandler
 from snake_pipe.pipeline import (
     Discovery,
@@ -192,6 +192,7 @@ class Watch:
         self._stack = ExitStack()
         self._started = self._stopping = False
         self._published = 0.0  # when the sinks last made their staged batches visible
+        self._root_id = (0, 0)  # the repository's (device, inode)
         self._in_flight = 0
         self._outstanding: dict[str, Item] = {}
         self._changes: list[Change] = []
@@ -206,6 +207,8 @@ class Watch:
             if self.metrics_at is not None:  # a port in use fails before the run begins
                 self._serve_metrics(*self.metrics_at)
             run = stack.enter_context(self.run)
+            root = os.stat(run.root)
+            self._root_id = (root.st_dev, root.st_ino)
             watcher = open_watcher(run.root, self.poll, self.log)
             self.tree = Tree(Walker(run.root, run.config, run.store_dir), watcher)
             stack.callback(lambda: self.tree.watcher.close())  # the feed may swap it
@@ -338,6 +341,19 @@ class Watch:
     def _staging(self) -> bool:
         return any(type(sink).publish is not Sink.publish for sink in self.run.sinks)
 
+    def _check_root(self) -> None:
+        """Events stop for good when the repository itself goes: end rather than watch nothing
+        (a service manager restarts us on its path)."""
+        root = self.run.root
+        try:
+            now = os.stat(root)
+            same = (now.st_dev, now.st_ino) == self._root_id
+        except OSError:
+            same = False
+        if not same:
+            raise RepositoryError(f"{root}: the repository was deleted or moved while watched: "
+                                  "start snake-pipe watch again on its path")  # fmt: skip
+
     def _publish(self) -> None:
         self._published = time.monotonic()
         for sink in self.run.sinks:
@@ -347,6 +363,7 @@ class Watch:
                 self.log(f"{exc}")
 
     def _idle(self) -> None:
+        self._check_root()
         if not self.run.engine.healthy():
             self.run.engine.close(wait_for_workers=False)  # a fresh pool at the next batch
         if self.reloader is not None and (config := self.reloader.poll()) is not None:
@@ -430,7 +447,7 @@ class Watch:
                 for path in [record_path(req.rel), *paths]:
                     if path in chosen or store.get_raw(txn, path) is None:
                         continue
-                    if not os.path.lexists(f"{root}/{path}") or not self.tree.wanted(path, False):
+                    if _not_a_file(f"{root}/{path}") or not self.tree.wanted(path, False):
                         chosen[path] = req.at
         if not chosen:
             return
@@ -459,7 +476,7 @@ class Watch:
         run.run["total_files"] = scan.found
         root = run.root
         deleted = [p for p in planner.deleted(trust_count=False)
-                   if not os.path.lexists(f"{root}/{p}") or not self.tree.wanted(p, False)]  # fmt: skip
+                   if _not_a_file(f"{root}/{p}") or not self.tree.wanted(p, False)]  # fmt: skip
         known = planner.seen | run.store.paths() | {p for p, _ in run.checkpointer.pending}
         stats.deleted += len(deleted) + remove_stale_rows(run.sinks, known, set(deleted))
         touched = [
@@ -506,6 +523,11 @@ def reconfigure(run: Run, new: Config, executor: str) -> tuple[list[str], list[s
     run.planner.fingerprint = config.extraction_fingerprint()
     run.run["fingerprint"] = config.fingerprint()
     return applied, [f for f in changed if f not in RELOADABLE]
+
+
+def _not_a_file(path: str) -> bool:
+    """Gone, or a directory now (a file's row goes when a directory takes its name)."""
+    return not os.path.lexists(path) or (os.path.isdir(path) and not os.path.islink(path))
 
 
 def _same_stat(path: str, size: int, mtime_ns: int) -> bool:

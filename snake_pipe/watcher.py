@@ -565,6 +565,8 @@ class Feed:
         items.extend((item, at) for item in found)
         seen = {item.path for item in found}
         gone = [p for p in store_paths_under(self.store, rel_dir) if p not in seen]
+        if rel_dir:  # a file of this name, if the store knows one, made way for the directory
+            gone.append(rel_dir)
         deletions.extend(Deletion(p, False, at) for p in gone)
 
     def _enqueue(self, items: list[tuple[Item, float]]) -> None:

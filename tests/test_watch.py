@@ -434,3 +434,34 @@ def test_parquet_shows_each_change_when_watch_reports_it(tmp_path: Path) -> None
         wait_for(lambda: {(c.path, c.op) for c in seen} >= {("c.py", "upsert"), ("a.py", "delete")},
                  "both changes reported")  # fmt: skip
         assert names() == {("b.py", "b"), ("c.py", "c")}
+
+
+def test_a_file_made_a_directory_and_a_repository_moved_away(tmp_path: Path) -> None:
+    """The file's row goes when a directory takes its name; a moved repository ends the watch
+    with one line (events would never come again), not a watch of nothing."""
+    repo = write_tree(tmp_path / "repo", {"thing": "x = 1\n", "keep.py": "y = 1\n"})
+    db = repo / ".snake-pipe" / "records.sqlite"
+    config = resolve_config({"workers": 1}, env={})
+    errors: list[BaseException] = []
+    watch = Watch(repo, config, executor="inline", log=lambda _: None)
+
+    def loop() -> None:
+        try:
+            for _ in watch.changes():
+                pass
+        except BaseException as exc:
+            errors.append(exc)
+
+    with watch:
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        wait_for(lambda: paths(db) == {"thing", "keep.py"}, "the catch-up")
+        (repo / "thing").unlink()
+        (repo / "thing").mkdir()
+        (repo / "thing" / "a.py").write_text("def f():\n    pass\n")
+        wait_for(lambda: paths(db) == {"thing/a.py", "keep.py"}, "the file's row replaced")
+        repo.rename(tmp_path / "moved")
+        thread.join(30)
+    assert not thread.is_alive() and len(errors) == 1
+    assert str(errors[0]) == (f"{repo}: the repository was deleted or moved while watched: "
+                              "start snake-pipe watch again on its path")  # fmt: skip
