@@ -207,7 +207,7 @@ class Discovery:
 
 
 class Interrupts:
-    """First SIGINT/SIGTERM: stop taking batches and finish cleanly. Second: stop now."""
+    """First SIGINT/SIGTERM/SIGHUP: stop taking batches and finish cleanly. Second: stop now."""
 
     def __init__(self, on_first: Callable[[], None]) -> None:
         self.on_first = on_first
@@ -222,7 +222,7 @@ class Interrupts:
 
     def __enter__(self) -> Interrupts:
         if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
@@ -343,6 +343,10 @@ class Run:
         self._memory_quiet_until = 0.0
         self._write_s = 0.0  # time spent writing sinks
         self.stopped = False
+        self.write_error = ""  # the last batch the sinks refused: why
+        # the caller writes failed batches again later (watch), so a sink that is down is
+        # waited for rather than the end of the run
+        self.retries_failed = False
         self._stop_by = float("inf")  # stopping: batches not written by then are left undone
         self._stack = ExitStack()
 
@@ -391,7 +395,7 @@ class Run:
         self._stop_by = time.monotonic() + self.config.shutdown_grace_s
         self.engine.stop(self.config.shutdown_grace_s)
         self.queue.close()
-        self.view.message("stopping: finishing the batches in flight (Ctrl-C again to stop now)")
+        self.view.message("stopping: finishing the batches in flight (a second Ctrl-C or signal stops at once)")
 
     def apply(self, outcome: BatchOutcome[Item, FileResult]) -> list[FileResult]:
         """Write one finished batch to every sink, then checkpoint it: in that order. A sink
@@ -453,6 +457,7 @@ class Run:
 
     def batch_failed(self, error: SinkError, results: list[FileResult], number: int) -> None:
         """A batch no sink retry could save: not checkpointed, so the next run redoes it."""
+        self.write_error = str(error)
         self.stats.add_failed_batch(results, str(error))
         self.breaker.record(True)
         emit(
@@ -463,7 +468,7 @@ class Run:
             return  # the run ends anyway; its exit says it was interrupted
         if self.config.on_batch_error == "stop":
             raise SinkError(f"{error} (on_batch_error = stop)")
-        if self.breaker.open:
+        if self.breaker.open and not self.retries_failed:
             raise SinkError(
                 f"stopping: most of the last {self.config.circuit_breaker_window} batches failed; "
                 f"last error: {error}"

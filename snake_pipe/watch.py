@@ -179,6 +179,7 @@ class Watch:
         self.log = log or stderr_log
         self.run = Run(repo, config, view=self.beat, executor=executor, restart=restart,
                        events=events)  # fmt: skip
+        self.run.retries_failed = True
         self.executor = executor
         self.poll, self.linger_s, self.report_path = poll, linger_s, report_path
         self.queue = _SharedQueue(file_priority(config.queue_order))
@@ -193,6 +194,8 @@ class Watch:
         self._started = self._stopping = False
         self._published = 0.0  # when the sinks last made their staged batches visible
         self._root_id = (0, 0)  # the repository's (device, inode)
+        # batches no sink could write, by when to try them again
+        self._unwritten: list[tuple[float, list[Item]]] = []
         self._in_flight = 0
         self._outstanding: dict[str, Item] = {}
         self._changes: list[Change] = []
@@ -207,6 +210,9 @@ class Watch:
             if self.metrics_at is not None:  # a port in use fails before the run begins
                 self._serve_metrics(*self.metrics_at)
             run = stack.enter_context(self.run)
+            if self.address is not None:  # said once the store is ours: a busy one fails first
+                host = f"[{self.address[0]}]" if ":" in self.address[0] else self.address[0]
+                self.beat.message(f"metrics on http://{host}:{self.address[1]}/metrics")
             root = os.stat(run.root)
             self._root_id = (root.st_dev, root.st_ino)
             watcher = open_watcher(run.root, self.poll, self.log)
@@ -232,6 +238,8 @@ class Watch:
             if exc[0] is None:
                 drained = self._scan is None and not len(self.queue) and not self._in_flight
                 status: RunStatus = "completed" if drained else "interrupted"
+                if self._unwritten:  # files the sinks never took: the next start redoes them
+                    status = "partial"
                 self.report = self.run.finish(status, self.report_path)
         finally:
             self._stack.close()
@@ -254,7 +262,6 @@ class Watch:
 
         self.metrics = Metrics(lambda: len(self.queue))
         self.address = self._stack.enter_context(serve(host, port, self.metrics, self.healthy))
-        self.beat.message(f"metrics on http://{host}:{self.address[1]}/metrics")
 
     def stop(self) -> None:
         """Take no new batches; the ones in flight finish. Safe from a signal handler."""
@@ -265,7 +272,7 @@ class Watch:
 
     def healthy(self) -> bool:
         """The watcher thread and the coordinator are alive, and the parser pool is usable."""
-        if not self._started:
+        if not self._started or self._unwritten:  # unwritten: a sink is down
             return False
         broken = not self.run.engine.healthy()
         beat_ok = time.monotonic() - self.beat.last < self.HEALTHY_BEAT_S
@@ -324,6 +331,9 @@ class Watch:
                 return []
             self._raise_feed_error()
             self._apply_deletions()
+            while self._unwritten and self._unwritten[0][0] <= time.monotonic():
+                for item in self._unwritten.pop(0)[1]:
+                    self.queue.put(item, urgent=True)
             if len(self.queue):
                 items = self.queue.take(n, linger=self.linger_s)
                 self._in_flight += len(items)
@@ -392,7 +402,13 @@ class Watch:
             fresh = BatchOutcome(outcome.number, items, kept if outcome.ok else None,
                                  outcome.error, outcome.worker_seconds, outcome.wall_seconds,
                                  outcome.attempts)  # fmt: skip
+            failed = self.run.stats.failed_batches
             changed = self.run.apply(fresh)
+            if self.run.stats.failed_batches > failed and not self._stopping:
+                delay = self.run.config.max_backoff_ms / 1000
+                self._unwritten.append((time.monotonic() + delay, items))
+                self.log(f"{len(items)} files not written ({self.run.write_error}); "
+                         f"trying them again in {delay:g} s")  # fmt: skip
             self._committed(kept, changed, outcome.wall_seconds)
             self.run.check_memory()
         if self._scan is not None:
@@ -625,7 +641,8 @@ def watch_command(
     report_path: str | Path | None = None,
     events: Sequence[EventHandler] = (),
 ) -> int:
-    """``snake-pipe watch``: runs until SIGINT or SIGTERM, then checkpoints and exits 0."""
+    """``snake-pipe watch``: runs until SIGINT or SIGTERM, then checkpoints and exits 0 (1 when
+    some files could not be written)."""
     view: ProgressView = Silent() if config.quiet else LogLines(sys.stderr)
     with Watch(repo, config, executor=executor, view=view, reload=reload,
                config_path=config_path, metrics=metrics, poll=poll, restart=restart,
@@ -634,4 +651,4 @@ def watch_command(
             watch.beat.message(f"watching {watch.run.root} ({watch.watch_count} directories)")
         for _ in watch.changes():
             pass
-    return 0
+    return 1 if watch.report is not None and watch.report.status == "partial" else 0

@@ -16,13 +16,16 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from snake_pipe.config import resolve_config
+from snake_pipe.errors import TransientSinkError
+from snake_pipe.records import FileResult
+from snake_pipe.sinks.base import Sink
 from snake_pipe.watch import Change, Watch, watch_changes
 from tests.conftest import JS_SAMPLE, PY_SAMPLE, rows, run_cli, write_tree
 
@@ -465,3 +468,51 @@ def test_a_file_made_a_directory_and_a_repository_moved_away(tmp_path: Path) -> 
     assert not thread.is_alive() and len(errors) == 1
     assert str(errors[0]) == (f"{repo}: the repository was deleted or moved while watched: "
                               "start snake-pipe watch again on its path")  # fmt: skip
+
+
+class RefusingSink(Sink):
+    """Refuses its first ``refusals`` writes of ``late.py`` (a database locked for a while)."""
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals, self.written = refusals, set[str]()
+
+    def write(self, results: Sequence[FileResult], deleted: Sequence[str] = ()) -> None:
+        paths = {r.path for r in results}
+        if "late.py" in paths and self.refusals:
+            self.refusals -= 1
+            raise TransientSinkError("database is locked")
+        self.written |= paths
+
+
+def test_a_batch_no_sink_took_is_tried_again(tmp_path: Path) -> None:
+    repo = write_tree(tmp_path / "repo", {"a.py": "x = 1\n"})
+    config = resolve_config({"workers": 1, "max_retries": 0, "max_backoff_ms": 200}, env={})
+    logged: list[str] = []
+    sink = RefusingSink(refusals=2)
+    watch = Watch(repo, config, executor="inline", log=logged.append)
+    with watch_in_thread(watch) as seen:
+        watch.run.sinks.append(sink)
+        wait_for(lambda: "a.py" in sink.written or "a.py" in paths(repo / ".snake-pipe" / "records.sqlite"), "the catch-up")  # fmt: skip
+        (repo / "late.py").write_text("def late():\n    pass\n")
+        wait_for(lambda: "late.py" in sink.written, "late.py written at the third try")
+        wait_for(lambda: any(c.path == "late.py" for c in seen), "late.py reported")
+    assert logged.count("1 files not written (database is locked); trying them again in 0.2 s") == 2
+    assert watch.report is not None and watch.report.status == "completed"
+
+
+def test_a_hangup_to_the_process_group_stops_it_cleanly(tmp_path: Path) -> None:
+    """A closed terminal sends SIGHUP to every process of the group, the pool's helpers too:
+    the watch stops as for SIGTERM, and no helper dies complaining on stderr."""
+    repo = sample_repo(tmp_path / "repo")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    cmd = [sys.executable, "-m", "snake_pipe", "watch", str(repo), "--workers", "1"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    wait_for(lambda: "src/a.py" in paths(db), "catch-up")
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGHUP)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert "stopping: finishing the batches in flight" in stderr
+    assert "Traceback" not in stderr and "Warning" not in stderr
+    status = json.loads(run_cli("status", repo, "--json").stdout)
+    assert status["last_run"]["state"] == "completed"

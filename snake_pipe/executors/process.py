@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.forkserver
+import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -25,4 +27,13 @@ def start_forkserver() -> None:
     """Start the process that forks the parsers now, so that it loads tree-sitter while the
     caller is still importing and opening the rest, not once the first batch is waiting."""
     multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
-    multiprocessing.forkserver.ensure_running()
+    if threading.current_thread() is not threading.main_thread():
+        multiprocessing.forkserver.ensure_running()
+        return
+    # started ignoring SIGHUP (kept across exec): a closed terminal's hangup reaches the whole
+    # process group, and the coordinator alone decides what stops
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGHUP, previous)

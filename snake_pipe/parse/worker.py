@@ -73,8 +73,10 @@ def init_worker(options: WorkerOptions) -> None:
         multiprocessing.parent_process() is not None
         and threading.current_thread() is threading.main_thread()
     ):
-        # Ctrl-C reaches the whole process group; the coordinator alone decides what stops
+        # Ctrl-C and a closed terminal's hangup reach the whole process group; the
+        # coordinator alone decides what stops
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         # A parser makes many small tuples and no reference cycles worth hunting: the cyclic
         # collector would walk the young ones thousands of times per batch for nothing.
         gc.freeze()
