@@ -459,6 +459,8 @@ class Watch:
         chosen: dict[str, float] = {}
         with store.reader() as txn:
             for req in requests:
+                if not req.tree and not os.path.lexists(f"{root}/{req.rel}"):
+                    self.feed.event_times.pop(record_path(req.rel), None)  # never stored, maybe
                 paths = store_paths_under(store, req.rel) if req.tree else []
                 for path in [record_path(req.rel), *paths]:
                     if path in chosen or store.get_raw(txn, path) is None:

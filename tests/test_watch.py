@@ -516,3 +516,20 @@ def test_a_hangup_to_the_process_group_stops_it_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in stderr and "Warning" not in stderr
     status = json.loads(run_cli("status", repo, "--json").stdout)
     assert status["last_run"]["state"] == "completed"
+
+
+def test_files_gone_before_their_batch_leave_no_event_time(tmp_path: Path) -> None:
+    """An editor's short-lived temp file: its event time must not stay behind (memory, and a
+    false latency when the name comes back)."""
+    repo = write_tree(tmp_path / "repo", {"a.py": "x = 1\n"})
+    config = resolve_config({"workers": 1}, env={})
+    watch = Watch(repo, config, executor="inline", log=lambda _: None)
+    with watch_in_thread(watch):
+        wait_for(lambda: watch._scan is None, "the catch-up")
+        for i in range(30):
+            temp = repo / f"tmp_{i}.py"
+            temp.write_text("def f():\n    pass\n" * 300)
+            time.sleep(0.02)
+            temp.unlink()
+        time.sleep(1.0)
+        wait_for(lambda: not watch.feed.event_times and not len(watch.queue), "event times gone")
