@@ -445,4 +445,5 @@ def test_entry_point_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert module.MemorySink.written == [("bucket/x", ["a.py"], ["b.py"])]
     assert sink.uri == "memory:bucket/x"
     # a plug-in cannot take over a built-in scheme
-    assert type(open_sink(f"sqlite:{tmp_path / 'r.sqlite'}")).__name__ == "SQLiteSink"
+    with open_sink(f"sqlite:{tmp_path / 'r.sqlite'}") as builtin:
+        assert type(builtin).__name__ == "SQLiteSink"
