@@ -395,7 +395,9 @@ class Run:
         self._stop_by = time.monotonic() + self.config.shutdown_grace_s
         self.engine.stop(self.config.shutdown_grace_s)
         self.queue.close()
-        self.view.message("stopping: finishing the batches in flight (a second Ctrl-C or signal stops at once)")
+        self.view.message(
+            "stopping: finishing the batches in flight (a second Ctrl-C or signal stops at once)"
+        )
 
     def apply(self, outcome: BatchOutcome[Item, FileResult]) -> list[FileResult]:
         """Write one finished batch to every sink, then checkpoint it: in that order. A sink

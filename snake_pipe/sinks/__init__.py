@@ -86,18 +86,9 @@ def check_uri(uri: str) -> None:
 
 # What a local sink writes, as suffixes of its path: discovery never ingests them (a feed
 # inside the watched repository would otherwise feed itself).
+_SQLITE_SIDE = ("-wal", "-shm", "-journal")
 OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "sqlite": (
-        "",
-        "-wal",
-        "-shm",
-        "-journal",
-        "-lock",
-        "-late",
-        "-late-wal",
-        "-late-shm",
-        "-late-journal",
-    ),
+    "sqlite": ("", *_SQLITE_SIDE, "-lock", "-late", *(f"-late{s}" for s in _SQLITE_SIDE)),
     "jsonl": ("", ".run", ".lock"),
     "parquet": ("",),
 }
