@@ -81,8 +81,10 @@ class Sink(ABC):
 
 def writer_lock(path: Path, display: str) -> IO[bytes]:
     """Hold ``path`` locked while this process writes the sink: two runs writing one sink
-    would each remove the other's rows as stale. Closing the file releases it."""
+    would each remove the other's rows as stale. Closing the file releases it. Its directory,
+    the sink's, is made if need be."""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         lock = open(path, "ab")  # noqa: SIM115 - the caller closes it
     except OSError as exc:
         raise SinkError(f"{display}: cannot open {path} ({exc.strerror or exc})") from exc

@@ -52,11 +52,6 @@ class JSONLSink(Sink):
         self.path = Path(path)
         self.run_path = self.path.with_name(self.path.name + ".run")
         self._file: IO[str] | None = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise SinkError(f"jsonl:{self.path}: cannot create its directory "
-                            f"({exc.strerror or exc})") from exc  # fmt: skip
         self._lock = writer_lock(self.path.with_name(self.path.name + ".lock"), f"jsonl:{path}")
 
     def _out(self, run_id: str | None = None) -> IO[str]:

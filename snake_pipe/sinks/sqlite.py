@@ -84,11 +84,6 @@ class SQLiteSink(Sink):
         self._indexing: threading.Thread | None = None
         self._indexing_error: SinkError | None = None
         self._late_lock = threading.Lock()  # the side database: its writes against its merge
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise SinkError(f"sqlite:{self.path}: cannot create its directory "
-                            f"({exc.strerror or exc})") from exc  # fmt: skip
         self._lock = writer_lock(self.path.with_name(self.path.name + "-lock"), f"sqlite:{path}")
         try:
             self.conn = connect(self.path)
