@@ -111,17 +111,30 @@ def _normalized(options: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _settings(
+    config: Config | Mapping[str, Any] | None, options: Mapping[str, Any]
+) -> tuple[Config | None, Mapping[str, Any]]:
+    """A plain dict of settings is a ``Config`` too: its values go with the keyword options."""
+    if isinstance(config, Mapping):
+        return None, {**config, **options}
+    if config is not None and not isinstance(config, Config):
+        raise ConfigError(f"config: {type(config).__name__} is not allowed: pass a "
+                          "snake_pipe.Config or a dict of settings")  # fmt: skip
+    return config, options
+
+
 def make_config(
     options: Mapping[str, Any],
-    config: Config | None = None,
+    config: Config | Mapping[str, Any] | None = None,
     config_file: PathLike | None = None,
     defaults: Mapping[str, Any] | None = None,
 ) -> Config:
     """Keyword options over ``config``, or over environment > ``config_file`` > ``defaults``
     > the ``Config`` defaults (the command line's precedence, keywords in place of flags)."""
-    values = _normalized(options)
+    config, options = _settings(config, options)
     if config is not None and config_file is not None:
         raise ConfigError("config_file: pass config or config_file, not both")
+    values = _normalized(options)
     file = Path(config_file) if config_file is not None else None
     base = config if config is not None else resolve_config(None, file)
     unset = {k: v for k, v in (defaults or {}).items() if k not in base.model_fields_set}
@@ -276,11 +289,12 @@ def _prepare(
     repo: PathLike,
     changes_only: bool,
     executor: str,
-    config: Config | None,
+    config: Config | Mapping[str, Any] | None,
     config_file: PathLike | None,
     options: Mapping[str, Any],
 ) -> Extraction:
     """Everything that can be checked before the run starts, checked now."""
+    config, options = _settings(config, options)
     # the store and sinks are the caller's choice alone, never the environment's
     store = options.get("store", config.store if config else None)
     sinks = options.get("sinks", config.sinks if config else ())
@@ -292,7 +306,7 @@ def _prepare(
     prestart(executor)
     from snake_pipe.pipeline import check_repo
 
-    root = check_repo(Path(repo))
+    root = check_repo(_path(repo))
     return Extraction(root, resolved, executor, restart=not changes_only)
 
 
@@ -305,7 +319,7 @@ def extract(
     *,
     changes_only: Literal[False] = False,
     executor: str = "process",
-    config: Config | None = None,
+    config: Config | Mapping[str, Any] | None = None,
     config_file: PathLike | None = None,
     **options: Unpack[Options],
 ) -> Generator[FileRecord, None, None]: ...
@@ -317,7 +331,7 @@ def extract(
     *,
     changes_only: Literal[True],
     executor: str = "process",
-    config: Config | None = None,
+    config: Config | Mapping[str, Any] | None = None,
     config_file: PathLike | None = None,
     **options: Unpack[Options],
 ) -> Generator[Change, None, None]: ...
@@ -328,7 +342,7 @@ def extract(
     *,
     changes_only: bool = False,
     executor: str = "process",
-    config: Config | None = None,
+    config: Config | Mapping[str, Any] | None = None,
     config_file: PathLike | None = None,
     **options: Unpack[Options],
 ) -> Generator[FileRecord, None, None] | Generator[Change, None, None]:
@@ -352,7 +366,7 @@ def aextract(
     *,
     changes_only: Literal[False] = False,
     executor: str = "process",
-    config: Config | None = None,
+    config: Config | Mapping[str, Any] | None = None,
     config_file: PathLike | None = None,
     **options: Unpack[Options],
 ) -> AsyncGenerator[FileRecord, None]: ...
@@ -364,7 +378,7 @@ def aextract(
     *,
     changes_only: Literal[True],
     executor: str = "process",
-    config: Config | None = None,
+    config: Config | Mapping[str, Any] | None = None,
     config_file: PathLike | None = None,
     **options: Unpack[Options],
 ) -> AsyncGenerator[Change, None]: ...
@@ -375,7 +389,7 @@ def aextract(
     *,
     changes_only: bool = False,
     executor: str = "process",
-    config: Config | None = None,
+    config: Config | Mapping[str, Any] | None = None,
     config_file: PathLike | None = None,
     **options: Unpack[Options],
 ) -> AsyncGenerator[FileRecord, None] | AsyncGenerator[Change, None]:
@@ -408,7 +422,7 @@ def ingest(
     executor: str = "process",
     restart: bool = False,
     report_path: PathLike | None = None,
-    config: Config | None = None,
+    config: Config | Mapping[str, Any] | None = None,
     config_file: PathLike | None = None,
     **options: Unpack[Options],
 ) -> RunReport:
@@ -420,8 +434,14 @@ def ingest(
     from snake_pipe import pipeline
 
     return pipeline.ingest(
-        Path(repo), resolved, report_path=report, executor=executor, restart=restart
+        _path(repo), resolved, report_path=report, executor=executor, restart=restart
     )
+
+
+def _path(repo: object) -> Path:
+    if not isinstance(repo, str | os.PathLike):
+        raise ConfigError(f"repo: {repo!r} is not allowed: pass the repository's path")
+    return Path(repo)
 
 
 def awatch(
@@ -429,7 +449,7 @@ def awatch(
     *,
     executor: str = "process",
     poll: bool = False,
-    config: Config | None = None,
+    config: Config | Mapping[str, Any] | None = None,
     config_file: PathLike | None = None,
     **options: Unpack[Options],
 ) -> AsyncIterator[WatchChange]:

@@ -165,6 +165,18 @@ def test_invalid_options_raise_config_error_at_the_call(tmp_path: Path) -> None:
         snake_pipe.ingest(repo, sinks=["nosuch:x"])
     with pytest.raises(RepositoryError, match="does not exist"):
         snake_pipe.extract(tmp_path / "missing")
+    for repo_value in (None, 123):
+        with pytest.raises(ConfigError, match=f"^repo: {repo_value} is not allowed"):
+            snake_pipe.extract(repo_value)  # type: ignore[call-overload]
+    with pytest.raises(ConfigError, match="^config: list is not allowed"):
+        snake_pipe.ingest(repo, config=[1])  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="^store='' is not allowed"):
+        snake_pipe.extract(repo, store="", changes_only=True)
+    assert not (repo / ".snake-pipe").exists()
+    # a dict of settings is a Config; keywords win over it
+    records = list(snake_pipe.extract(repo, config={"workers": 1, "include": ["*.js"]},
+                                      include=["*.py"], executor="inline"))  # fmt: skip
+    assert records and all(r.path.endswith(".py") for r in records)
     assert issubclass(ConfigError, SnakePipeError) and issubclass(RepositoryError, SnakePipeError)
 
 
