@@ -93,7 +93,7 @@ def collect_status(repo: str | Path, store: str | None) -> dict[str, Any]:
             done_in_run += entry.run_id == run.get("id")
     if run.get("state") == "running" and not _run_alive(where):
         run["state"] = "interrupted"  # killed: nothing holds the store, and it resumes
-    total = run.get("total_files") or sum(by_status.values())
+    total = max(run.get("total_files") or 0, sum(by_status.values()))  # a watch adds files
     return {
         "store": str(where),
         "last_run": {
