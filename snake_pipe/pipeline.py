@@ -343,10 +343,9 @@ class Run:
         self._memory_quiet_until = 0.0
         self._write_s = 0.0  # time spent writing sinks
         self.stopped = False
-        self.write_error = ""  # the last batch the sinks refused: why
-        # the caller writes failed batches again later (watch), so a sink that is down is
-        # waited for rather than the end of the run
-        self.retries_failed = False
+        # set by a caller that writes a failed batch again later (watch): a sink that is down
+        # is then waited for, not the end of the run
+        self.unwritten: Callable[[list[Item], SinkError], None] | None = None
         self._stop_by = float("inf")  # stopping: batches not written by then are left undone
         self._stack = ExitStack()
 
@@ -412,7 +411,7 @@ class Run:
         try:
             self.write_sinks(changed, touched)
         except SinkError as exc:
-            self.batch_failed(exc, results, outcome.number)
+            self.batch_failed(exc, results, outcome)
             return []
         self._write_s += time.perf_counter() - started
         self.breaker.record(False)
@@ -457,20 +456,22 @@ class Run:
             if touched:
                 retry(partial(sink.touch, touched))
 
-    def batch_failed(self, error: SinkError, results: list[FileResult], number: int) -> None:
+    def batch_failed(
+        self, error: SinkError, results: list[FileResult], outcome: BatchOutcome[Item, FileResult]
+    ) -> None:
         """A batch no sink retry could save: not checkpointed, so the next run redoes it."""
-        self.write_error = str(error)
         self.stats.add_failed_batch(results, str(error))
         self.breaker.record(True)
-        emit(
-            self.events,
-            ExecutionFailed(number, len(results), str(error), self.config.max_retries + 1),
-        )
+        emit(self.events, ExecutionFailed(outcome.number, len(results), str(error),
+                                          self.config.max_retries + 1))  # fmt: skip
         if self.stopped:
             return  # the run ends anyway; its exit says it was interrupted
         if self.config.on_batch_error == "stop":
             raise SinkError(f"{error} (on_batch_error = stop)")
-        if self.breaker.open and not self.retries_failed:
+        if self.unwritten is not None:
+            self.unwritten(outcome.items, error)
+            return
+        if self.breaker.open:
             raise SinkError(
                 f"stopping: most of the last {self.config.circuit_breaker_window} batches failed; "
                 f"last error: {error}"
@@ -690,8 +691,7 @@ def check_report_path(path: str | Path | None) -> None:
         raise ConfigError(f"--report {path}: {path.parent} is not a directory")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
+        tempfile.TemporaryFile(dir=path.parent).close()
     except OSError as exc:
         raise ConfigError(f"--report {path}: cannot write there ({exc.strerror or exc}): "
                           "pass a writable path") from None  # fmt: skip

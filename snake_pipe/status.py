@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 from typing import IO, Any
+
+import psutil
 
 from snake_pipe.checkpoints import CheckpointStore
 from snake_pipe.config import Config
@@ -66,15 +67,7 @@ def _run_alive(store: Path) -> bool:
         pid = int((store / "run.lock").read_text().strip() or 0)
     except (OSError, ValueError):
         return False
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        pass  # there, owned by another user
-    return True
+    return pid > 0 and psutil.pid_exists(pid)
 
 
 def collect_status(repo: str | Path, store: str | None) -> dict[str, Any]:

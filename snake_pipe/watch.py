@@ -179,7 +179,7 @@ class Watch:
         self.log = log or stderr_log
         self.run = Run(repo, config, view=self.beat, executor=executor, restart=restart,
                        events=events)  # fmt: skip
-        self.run.retries_failed = True
+        self.run.unwritten = self._write_later
         self.executor = executor
         self.poll, self.linger_s, self.report_path = poll, linger_s, report_path
         self.queue = _SharedQueue(file_priority(config.queue_order))
@@ -379,6 +379,12 @@ class Watch:
         if self.reloader is not None and (config := self.reloader.poll()) is not None:
             self._reconfigure(config)
 
+    def _write_later(self, items: list[Item], error: SinkError) -> None:
+        """A batch no sink took: queued again after a pause, as long as the watch runs."""
+        delay = self.run.config.max_backoff_ms / 1000
+        self._unwritten.append((time.monotonic() + delay, items))
+        self.log(f"{len(items)} files not written ({error}); trying them again in {delay:g} s")
+
     def _requeue(self) -> None:
         for item in self._outstanding.values():
             self.queue.put(item, urgent=True)
@@ -402,13 +408,7 @@ class Watch:
             fresh = BatchOutcome(outcome.number, items, kept if outcome.ok else None,
                                  outcome.error, outcome.worker_seconds, outcome.wall_seconds,
                                  outcome.attempts)  # fmt: skip
-            failed = self.run.stats.failed_batches
             changed = self.run.apply(fresh)
-            if self.run.stats.failed_batches > failed and not self._stopping:
-                delay = self.run.config.max_backoff_ms / 1000
-                self._unwritten.append((time.monotonic() + delay, items))
-                self.log(f"{len(items)} files not written ({self.run.write_error}); "
-                         f"trying them again in {delay:g} s")  # fmt: skip
             self._committed(kept, changed, outcome.wall_seconds)
             self.run.check_memory()
         if self._scan is not None:

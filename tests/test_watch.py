@@ -450,8 +450,7 @@ def test_a_file_made_a_directory_and_a_repository_moved_away(tmp_path: Path) -> 
 
     def loop() -> None:
         try:
-            for _ in watch.changes():
-                pass
+            list(watch.changes())
         except BaseException as exc:
             errors.append(exc)
 

@@ -99,20 +99,19 @@ def _exit_with(pid: int) -> None:
     """Exit when the process that started this one is gone (killed with -9, say): a pool
     worker waits on a queue whose pipe it holds both ends of, so it would never notice."""
     try:
-        select.select([os.pidfd_open(pid)], [], [])  # readable once the process is gone
-        os._exit(1)
+        pidfd: int | None = os.pidfd_open(pid)
     except ProcessLookupError:
         os._exit(1)
     except (AttributeError, OSError):  # no pidfd (not Linux, or an old kernel)
-        pass
-    while True:  # look every second instead
+        pidfd = None
+    if pidfd is not None:
+        select.select([pidfd], [], [])  # readable once the process is gone
+        os._exit(1)
+    import psutil  # only here: every parser would import it for nothing
+
+    while psutil.pid_exists(pid):  # look every second instead
         time.sleep(1.0)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            os._exit(1)
-        except OSError:
-            pass  # alive, owned by someone else
+    os._exit(1)
 
 
 def _watchdog(timeout_s: float) -> None:

@@ -57,7 +57,6 @@ class JSONLSink(Sink):
     def _out(self, run_id: str | None = None) -> IO[str]:
         if self._file is None:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
                 resumed = run_id is not None and self.path.exists() and self._run_id() == run_id
                 if resumed:
                     drop_cut_line(self.path)

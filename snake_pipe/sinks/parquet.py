@@ -86,15 +86,9 @@ class ParquetSink(Sink):
     def __init__(self, path: str | Path) -> None:
         self.root = Path(path)
         self.display = f"parquet:{self.root}"
-        self._lock: IO[bytes] | None = None
         self._session: Path | None = None
         self._seq = 0
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            self._lock = writer_lock(self.root / "_lock", self.display)
-        except OSError as exc:
-            self.close()
-            raise SinkError(f"{self.display}: cannot open ({exc.strerror or exc})") from exc
+        self._lock: IO[bytes] | None = writer_lock(self.root / "_lock", self.display)
         meta = self._meta()
         if int(meta.get("schema_version", SCHEMA_VERSION)) > SCHEMA_VERSION:
             self.close()
