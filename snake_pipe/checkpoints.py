@@ -278,8 +278,10 @@ class Checkpointer:
     """Buffers the entries of written batches and commits them as checkpoints: every
     ``checkpoint_frequency`` batches and at least every ``checkpoint_interval_s`` seconds."""
 
-    def __init__(self, store: CheckpointStore, run: dict[str, Any], config: Config) -> None:
-        self.store, self.run = store, run
+    def __init__(
+        self, store: CheckpointStore, run: dict[str, Any], config: Config, stats: Any
+    ) -> None:
+        self.store, self.run, self.stats = store, run, stats
         self.frequency, self.interval = config.checkpoint_frequency, config.checkpoint_interval_s
         self.pending: list[tuple[str, FileEntry]] = []
         self.batches_since = 0
@@ -307,6 +309,7 @@ class Checkpointer:
 
     def commit(self, deleted: list[str] | None = None) -> None:
         self.run["last_batch"] = self.last_batch
+        self.run["counters"] = self.stats.counters()  # `status` shows them while a run goes on
         checkpoint = {
             "id": f"{self.run['id']}-{self.run.get('checkpoints_total', 0) + 1}",
             "batch_number": self.last_batch,
@@ -318,17 +321,12 @@ class Checkpointer:
         for listener in self.listeners:
             listener(checkpoint)
 
-    def finish(
-        self, state: str, touched: list[tuple[str, FileEntry]], deleted: list[str], stats: Any
-    ) -> None:
+    def finish(self, state: str, touched: list[tuple[str, FileEntry]], deleted: list[str]) -> None:
         """The final checkpoint: what is left, stat-only updates, deletions and the state."""
         self.pending.extend(touched)
         self.run["state"] = state
         self.run["stopped_at"] = utc_now() if state != "running" else None
         self.run["batch_offset"] = self.last_batch  # a resumed run numbers batches on
-        self.run["counters"] = {"processed": stats.processed, "unchanged": stats.unchanged,
-                                "deleted": stats.deleted, "duplicates": stats.duplicates,
-                                **dict(stats.by_status)}  # fmt: skip
         self.commit(deleted)
 
     def summary(self) -> dict[str, Any]:

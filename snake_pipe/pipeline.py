@@ -364,7 +364,7 @@ class Run:
             self.planner = Planner(
                 self.store, self.root, self.config.extraction_fingerprint(), trust
             )
-            self.checkpointer = Checkpointer(self.store, self.run, self.config)
+            self.checkpointer = Checkpointer(self.store, self.run, self.config, self.stats)
             self.checkpointer.listeners.append(self._checkpointed)
             self.memory = stack.enter_context(MemorySampler())
             stack.enter_context(self.engine)
@@ -418,11 +418,11 @@ class Run:
         failed = sum(r.status == "failed" for r in results)
         emit(self.events, BatchExecuted(outcome.number, len(results), len(results) - failed, failed,
                                         round(outcome.worker_seconds, 4), outcome.attempts))  # fmt: skip
-        self.checkpointer.add(outcome.number, results, self.planner)
         stats = self.stats
         stats.add(changed, outcome.worker_seconds)
         stats.unchanged += len(touched)
         stats.duplicates += sum(r.duplicate for r in changed)
+        self.checkpointer.add(outcome.number, results, self.planner)  # with the counters above
         if self.events:
             emit(
                 self.events, ProgressUpdated(stats.processed, stats.batches, round(stats.rate(), 1))
@@ -552,7 +552,7 @@ class Run:
             self.sinks, self.planner.seen, set(deleted), complete
         )
         self.run["total_files"] = discovery.found
-        self.checkpointer.finish("running", self.planner.touched, deleted, self.stats)
+        self.checkpointer.finish("running", self.planner.touched, deleted)
         return True
 
     def finish_due(self) -> bool:
@@ -573,7 +573,7 @@ class Run:
         if status == "completed":
             for sink in self.sinks:
                 sink.end_run(self.run["id"])
-        self.checkpointer.finish(status, [], [], self.stats)
+        self.checkpointer.finish(status, [], [])
         self.stats.retried_batches += self.engine.batches_retried
         report = self.stats.report(self.run["id"], status, str(self.root), str(self.store_dir),
                                    shown_uris(self.uris), self.memory.peak_mb)  # fmt: skip

@@ -100,6 +100,10 @@ class RunStats:
     duplicates: int = 0
     _window: list[tuple[float, int]] = field(default_factory=list)
 
+    def counters(self) -> dict[str, int]:
+        return {"processed": self.processed, "unchanged": self.unchanged, "deleted": self.deleted,
+                "duplicates": self.duplicates, **self.by_status}  # fmt: skip
+
     def add(self, results: list[FileResult], batch_seconds: float) -> None:
         self.batches += 1
         self.batch_seconds += batch_seconds

@@ -471,8 +471,8 @@ class Watch:
             return
         deleted = sorted(chosen)
         self.run.remove(deleted, [])
-        self.run.checkpointer.commit(deleted=deleted)
         self.run.stats.deleted += len(deleted)
+        self.run.checkpointer.commit(deleted=deleted)
         self._changes.extend(Change(path, "delete") for path in deleted)
         now = time.monotonic()
         if self.metrics is not None:
@@ -503,7 +503,7 @@ class Watch:
         run.remove(deleted, touched)
         for sink in run.sinks:
             sink.scan_finished()
-        run.checkpointer.finish("running", touched, deleted, stats)
+        run.checkpointer.finish("running", touched, deleted)
         self._publish()
         self._changes.extend(Change(path, "delete") for path in deleted)
         self.beat.message(

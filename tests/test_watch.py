@@ -172,9 +172,15 @@ def test_stop_then_restart_catches_up_with_changes_made_while_stopped(tmp_path: 
     db = repo / ".snake-pipe" / "records.sqlite"
     report, events = tmp_path / "report.json", tmp_path / "events.jsonl"
     with watching(repo, "--quiet", "--report", report, "--events", events):
-        wait_for(lambda: "src/a.py" in paths(db), "catch-up")
+        def counters() -> dict[str, int]:
+            status = json.loads(run_cli("status", repo, "--json").stdout)["last_run"]
+            return dict(status["counters"] or {}) if status["state"] == "running" else {}
+
+        wait_for(lambda: "src/a.py" in paths(db) and counters(), "catch-up")
+        caught_up = counters()["processed"]
         (repo / "src" / "a.py").write_text("def before_stop():\n    pass\n")
         wait_for(lambda: symbols(db, "src/a.py") == {"before_stop"}, "an edit")
+        wait_for(lambda: counters()["processed"] == caught_up + 1, "status counting the edit")
     assert json.loads(report.read_text())["status"] == "completed"
     kinds = {json.loads(line)["event"] for line in events.read_text().splitlines()}
     assert "BatchExecuted" in kinds
