@@ -32,7 +32,7 @@ import anyio
 import anyio.to_thread
 from pydantic import ValidationError
 
-from snake_pipe.config import Config, QueueOrder, resolve_config
+from snake_pipe.config import ENV_PREFIX, Config, QueueOrder, resolve_config
 from snake_pipe.errors import ConfigError
 from snake_pipe.executors import prestart
 from snake_pipe.models import Change, FileRecord
@@ -136,7 +136,10 @@ def make_config(
         raise ConfigError("config_file: pass config or config_file, not both")
     values = _normalized(options)
     file = Path(config_file) if config_file is not None else None
-    base = config if config is not None else resolve_config(None, file)
+    if config is None:  # a keyword hides its environment variable, bad or not
+        hidden = {ENV_PREFIX + name.upper() for name in values}
+        env = {k: v for k, v in os.environ.items() if k not in hidden}
+    base = config if config is not None else resolve_config(None, file, env)
     unset = {k: v for k, v in (defaults or {}).items() if k not in base.model_fields_set}
     try:
         return Config.model_validate({**base.model_dump(), **unset, **values})

@@ -211,6 +211,7 @@ def test_config_precedence_keyword_over_env_over_file(
     monkeypatch.setenv("SNAKE_PIPE_WORKERS", "zero")
     with pytest.raises(ConfigError, match="SNAKE_PIPE_WORKERS"):
         make_config({})
+    assert make_config({"workers": 1}).workers == 1  # the keyword hides the bad variable
 
 
 def test_defaults_apply_only_where_nothing_was_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
