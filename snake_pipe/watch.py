@@ -29,7 +29,7 @@ from typing import Any, Literal
 from snake_pipe.batching import BatchOutcome, BatchSizer
 from snake_pipe.config import MAX_BATCH, MIN_BATCH, Config
 from snake_pipe.discover import Walker, record_path
-from snake_pipe.errors import RepositoryError, SinkError, SnakePipeError
+from snake_pipe.errors import RepositoryError, SinkError, SnakePipeError, StoreError
 from snake_pipe.events import EventHandler
 from snake_pipe.pipeline import (
     Discovery,
@@ -374,6 +374,10 @@ class Watch:
 
     def _idle(self) -> None:
         self._check_root()
+        for sink in self.run.sinks:
+            if why := sink.missing():  # the checkpoint store would vouch for rows that are gone
+                raise StoreError(f"{why} while watched: start snake-pipe watch again to "
+                                 "rebuild it")  # fmt: skip
         if not self.run.engine.healthy():
             self.run.engine.close(wait_for_workers=False)  # a fresh pool at the next batch
         if self.reloader is not None and (config := self.reloader.poll()) is not None:

@@ -475,6 +475,27 @@ def test_a_file_made_a_directory_and_a_repository_moved_away(tmp_path: Path) -> 
                               "start snake-pipe watch again on its path")  # fmt: skip
 
 
+def test_a_database_deleted_under_watch_ends_it_and_a_restart_rebuilds_it(tmp_path: Path) -> None:
+    repo = write_tree(tmp_path / "repo", {"a.py": "def a():\n    pass\n", "b.py": "x = 1\n"})
+    db = repo / ".snake-pipe" / "records.sqlite"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKE_PIPE_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snake_pipe", "watch", str(repo), "--workers", "1", "--quiet"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: paths(db) == {"a.py", "b.py"}, "the catch-up")
+        db.unlink()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (f"snake-pipe: error: sqlite:{db}: the database was deleted or "
+        "replaced while watched: start snake-pipe watch again to rebuild it")  # fmt: skip
+    with watching(repo, "--quiet"):
+        wait_for(lambda: paths(db) == {"a.py", "b.py"}, "the rebuild")
+
+
 class RefusingSink(Sink):
     """Refuses its first ``refusals`` writes of ``late.py`` (a database locked for a while)."""
 

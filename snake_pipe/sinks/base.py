@@ -66,6 +66,11 @@ class Sink(ABC):
         """How many paths the sink holds, if it can tell cheaply (spares reading ``paths``)."""
         return None
 
+    def missing(self) -> str | None:
+        """Why the sink's file is no longer the one it opened (deleted, replaced), if it is
+        not: writes would go on into an unlinked file, and no reader would see them."""
+        return None
+
     def close(self) -> None:
         """Release connections and files; safe to call twice."""
 

@@ -86,7 +86,11 @@ class SQLiteSink(Sink):
         self._late_lock = threading.Lock()  # the side database: its writes against its merge
         self._lock = writer_lock(self.path.with_name(self.path.name + "-lock"), f"sqlite:{path}")
         try:
+            if _empty(self.path):  # a journal left by a deleted database would fail it
+                for suffix in ("-wal", "-shm"):
+                    self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
             self.conn = connect(self.path)
+            self._file_id = file_id(self.path)
             self.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: index pages stay in memory
             self.conn.executescript(TABLES)
             self.conn.execute(
@@ -275,6 +279,13 @@ class SQLiteSink(Sink):
         self._flush_late()
         return int(self.conn.execute("SELECT count(*) FROM files").fetchone()[0])
 
+    def missing(self) -> str | None:
+        try:
+            same = file_id(self.path) == self._file_id
+        except OSError:
+            same = False
+        return None if same else f"sqlite:{self.path}: the database was deleted or replaced"
+
     def close(self) -> None:
         if self.conn is not None:
             with contextlib.suppress(SinkError):  # else done when the database is next opened
@@ -284,6 +295,19 @@ class SQLiteSink(Sink):
             self.conn.close()
             self.conn = None  # type: ignore[assignment]
         self._lock.close()
+
+
+def _empty(path: Path) -> bool:
+    """No database here: none, or an empty file (a reader's connect creates one)."""
+    try:
+        return path.stat().st_size == 0
+    except FileNotFoundError:
+        return True
+
+
+def file_id(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
 
 
 def connect(path: Path) -> sqlite3.Connection:
