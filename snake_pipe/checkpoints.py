@@ -286,12 +286,13 @@ class Checkpointer:
         self.pending: list[tuple[str, FileEntry]] = []
         self.batches_since = 0
         self.last_batch = int(run.get("last_batch", 0))
+        self.offset = self.last_batch  # a resumed run numbers its batches on, after a kill too
         self.last_commit = time.monotonic()
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
 
     def add(self, batch: int, results: list[FileResult], versions: Any) -> None:
         """Entries for a batch whose rows are already in every sink."""
-        batch += int(self.run.get("batch_offset", 0))
+        batch += self.offset
         with self.store.reader() as txn:
             for r in results:
                 old = self.store.get(txn, r.path) if r.unchanged else None
@@ -326,7 +327,6 @@ class Checkpointer:
         self.pending.extend(touched)
         self.run["state"] = state
         self.run["stopped_at"] = utc_now() if state != "running" else None
-        self.run["batch_offset"] = self.last_batch  # a resumed run numbers batches on
         self.commit(deleted)
 
     def summary(self) -> dict[str, Any]:

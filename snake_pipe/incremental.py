@@ -34,6 +34,9 @@ class Planner:
     root: Path
     fingerprint: str  # Config.extraction_fingerprint(): part of every file's extractor version
     trust_store: bool = True  # False: records and checkpoints drifted apart, redo everything
+    # A rebuild that was interrupted: (run id, batch) trusts only the entries that run wrote
+    # after that batch, when the rebuild began; the sinks lack the older ones.
+    rebuilt_after: tuple[str, int] | None = None
     unchanged: int = 0
     touched: list[tuple[str, FileEntry]] = field(default_factory=list)  # stat-only updates
     seen: set[str] = field(default_factory=set)
@@ -57,8 +60,14 @@ class Planner:
     def version(self, language: str | None) -> int:
         return extractor_version(language, self.fingerprint)
 
+    def _trusted(self, entry: FileEntry) -> bool:
+        if self.rebuilt_after is None:
+            return self.trust_store
+        run_id, batch = self.rebuilt_after
+        return entry.run_id == run_id and entry.batch > batch
+
     def classify(self, item: Item, entry: FileEntry | None) -> tuple[Action, Item]:
-        if entry is None or not self.trust_store:
+        if entry is None or not self._trusted(entry):
             return "add", item
         if isinstance(item, FileResult):
             same = (entry.status, entry.size, entry.mtime_ns) == (
@@ -83,6 +92,7 @@ class Planner:
         return (
             raw is not None and self.trust_store and language is not None
             and same_stat_and_version(raw, size, mtime_ns, self.version(language))
+            and (self.rebuilt_after is None or self._trusted(FileEntry.unpack(raw)))
         )  # fmt: skip
 
     def plan(self, items: Iterator[Item]) -> Iterator[tuple[Action, Item, FileEntry | None]]:

@@ -361,9 +361,11 @@ class Run:
             before = self.store.last_run()
             self.run = run = start_run(self.store, self.config, self.root, self.uris, self.view)
             trust = in_step(self.store, self.sinks, self.run, self.view)
+            rebuilt = run.get("rebuilt_after")
             self.planner = Planner(
-                self.store, self.root, self.config.extraction_fingerprint(), trust
-            )
+                self.store, self.root, self.config.extraction_fingerprint(), trust,
+                rebuilt_after=None if rebuilt is None else (run["id"], rebuilt),
+            )  # fmt: skip
             self.checkpointer = Checkpointer(self.store, self.run, self.config, self.stats)
             self.checkpointer.listeners.append(self._checkpointed)
             self.memory = stack.enter_context(MemorySampler())
@@ -635,8 +637,8 @@ def start_run(
     fingerprint = config.fingerprint()
     if last and last["state"] in ("running", "interrupted") and last["fingerprint"] == fingerprint:
         done = sum(1 for _, e in store.iter_entries() if e.run_id == last["id"])
-        total = max(last.get("total_files") or 0, store.count())
-        view.message(f"resuming run {last['id']}: {done} of {total} files already done")
+        total = f" of {last['total_files']}" if last.get("total_files") else ""  # walk ended
+        view.message(f"resuming run {last['id']}: {done}{total} files already done")
         last.update(state="running", resumed=True)
         store.put_run(last)
         return last
@@ -650,13 +652,17 @@ def in_step(
     store: CheckpointStore, sinks: list[Sink], run: dict[str, Any], view: ProgressView
 ) -> bool:
     """False when a sink's records are not those the checkpoint store describes (the database
-    was deleted, or restored from an older copy): then every file is processed again."""
+    was deleted, or restored from an older copy, or the sink is new): then every file is
+    processed again. The run remembers where its rebuild began, so that resuming it trusts
+    only what the rebuild wrote (``Planner.rebuilt_after``)."""
     if store.count() == 0:
         return True
     expected = {store.get_meta("sink_run"), run["id"]}
     for sink in sinks:
         if sink.tracks_runs and sink.last_run_id() not in expected:
             view.message(f"{sink.uri} is out of step with the checkpoint store: rebuilding it")
+            run["rebuilt_after"] = int(run.get("last_batch", 0))
+            store.put_run(run)  # before any sink records this run as its own
             return False
     return True
 

@@ -137,6 +137,28 @@ def test_discovery_settings_change_which_files_not_their_records(tmp_path: Path)
     assert report_of(report)["progress"]["processed_files"] == 44  # type: ignore[index]
 
 
+def test_an_interrupted_rebuild_resumes_whole_and_a_new_sink_is_filled(tmp_path: Path) -> None:
+    repo = big_repo(tmp_path / "repo", 2500)
+    ingest(repo)
+    db = repo / ".snake-pipe" / "records.sqlite"
+    expected = snapshot(db)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    assert "out of step" in interrupted_ingest(repo)
+    assert rows(db, "SELECT count(*) FROM files")[0][0] < 2750
+    ingest(repo)  # resumes the rebuild: the files done before it are not in this database
+    assert snapshot(db) == expected
+
+    pq = pytest.importorskip("pyarrow.parquet", reason="the parquet extra is not installed")
+    parquet = tmp_path / "parquet"
+    result = run_cli("ingest", repo, "--sink", "sqlite", "--sink", f"parquet:{parquet}")
+    assert result.returncode == 0 and f"parquet:{parquet} is out of step" in result.stderr
+    files = pq.read_table(parquet / "files", columns=["path"])["path"].to_pylist()
+    assert sorted(files) == sorted(str(r[0]) for r in expected["files"])
+    result = run_cli("ingest", repo, "--sink", "sqlite", "--sink", f"parquet:{parquet}")
+    assert "out of step" not in result.stderr
+
+
 def test_older_sqlite_copy_is_detected(tmp_path: Path) -> None:
     repo = big_repo(tmp_path / "repo", 30)
     ingest(repo)
@@ -178,12 +200,9 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(tmp_path: Path, se
     assert snapshot(db) == snapshot(clean)
 
 
-def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
-    """The resumed run finishes the same records, and the same JSON lines feed."""
-    repo = big_repo(tmp_path / "repo", 2500)
-    feed = tmp_path / "feed.jsonl"
-    sinks = ("--sink", "sqlite", "--sink", f"jsonl:{feed}")
-    cmd = [sys.executable, "-m", "snake_pipe", "ingest", str(repo), "--batch-size", "50", *sinks]
+def interrupted_ingest(repo: Path, *args: str | Path) -> str:
+    """``ingest`` stopped by a Ctrl-C once more than 200 files are in the SQLite; its stderr."""
+    cmd = [sys.executable, "-m", "snake_pipe", "ingest", str(repo), "--batch-size", "50", *args]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
     db = repo / ".snake-pipe" / "records.sqlite"
     deadline = time.monotonic() + 60
@@ -197,6 +216,16 @@ def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
     os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: to the whole process group
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
+    return stderr
+
+
+def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
+    """The resumed run finishes the same records, and the same JSON lines feed."""
+    repo = big_repo(tmp_path / "repo", 2500)
+    feed = tmp_path / "feed.jsonl"
+    sinks = ("--sink", "sqlite", "--sink", f"jsonl:{feed}")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    stderr = interrupted_ingest(repo, *sinks)
     assert "resume with: snake-pipe ingest" in stderr
     status = run_cli("status", repo, "--json")
     assert json.loads(status.stdout)["last_run"]["state"] == "interrupted"

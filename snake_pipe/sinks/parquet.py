@@ -83,6 +83,8 @@ T = TypeVar("T")
 class ParquetSink(Sink):
     """Streams each batch to staging files; ``end_run`` merges them into the datasets."""
 
+    tracks_runs = True
+
     def __init__(self, path: str | Path) -> None:
         self.root = Path(path)
         self.display = f"parquet:{self.root}"
@@ -172,7 +174,7 @@ class ParquetSink(Sink):
         self._guard("merging the batches", self._merge)
 
     def last_run_id(self) -> str | None:
-        value = self._meta().get("last_run_id")
+        value = self._meta().get("current_run_id")
         return None if value is None else str(value)
 
     def paths(self) -> set[str]:
