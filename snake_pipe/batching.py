@@ -422,7 +422,8 @@ class BatchEngine(Generic[T, R]):
             self.close(wait_for_workers=False)
             raise WorkerDied(
                 f"worker processes died {self._barren_deaths} times in a row without finishing "
-                f"a batch ({error}): they cannot start; check the installation", error.exit_codes,
+                f"a batch ({error}): they cannot start (check the installation; a script "
+                "must start its engine under if __name__ == '__main__':)", error.exit_codes,
             )  # fmt: skip
         alone = not in_flight
         self.close(wait_for_workers=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack, closing
@@ -159,10 +160,22 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         events = [stack.enter_context(closing(EventLog(args.events)))] if args.events else []
         report = ingest(args.repo, config, report_path=args.report, view=make_view(config.quiet),
-                        executor=args.executor, restart=args.restart, events=events)  # fmt: skip
+                        executor=args.executor, restart=args.restart, events=events,
+                        resume_command=same_command(args.argv))  # fmt: skip
     if not config.quiet:
         print_summary(report)
     return 0 if report.status == "completed" else 1
+
+
+def same_command(argv: list[str]) -> str:
+    """This command line, to run again: without --restart, and without sink passwords."""
+    from snake_pipe.sinks import mask_uri
+
+    shown = []
+    for arg in argv:
+        flag, eq, value = arg.partition("=")
+        shown.append(f"{flag}={mask_uri(value)}" if eq and flag.startswith("--") else mask_uri(arg))
+    return shlex.join(["snake-pipe", *(a for a in shown if a != "--restart")])
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -213,7 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # psycopg's pool logs every failed reconnection; the PostgreSQL sink reports its own
     logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
         args = build_parser().parse_args(argv)
+        args.argv = argv
         return COMMANDS[args.command](args)
     except SnakePipeError as exc:
         print(f"snake-pipe: error: {exc}", file=sys.stderr)

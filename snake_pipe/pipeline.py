@@ -6,6 +6,7 @@ import fcntl
 import gc
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import tempfile
@@ -590,8 +591,8 @@ class Run:
         return "partial" if self.stats.failed_batches else "completed"
 
     def resume_hint(self) -> str:
-        store_hint = f" --store {self.store_dir}" if self.config.store else ""
-        return f"snake-pipe ingest {self.root}{store_hint}"
+        store = ["--store", str(self.store_dir)] if self.config.store else []
+        return shlex.join(["snake-pipe", "ingest", str(self.root), *store])
 
 
 def ingest(
@@ -603,9 +604,11 @@ def ingest(
     executor: str = "process",
     restart: bool = False,
     events: Sequence[EventHandler] = (),
+    resume_command: str | None = None,
 ) -> RunReport:
     """One ingest of ``repo`` into the configured sinks, incremental and resumable through
-    the checkpoint store; returns the run report."""
+    the checkpoint store; returns the run report. ``resume_command``: what an interruption
+    tells the user to run (the command line's own, by default one from the repo and store)."""
     check_report_path(report_path)
     with Run(repo, config, view=view, executor=executor, restart=restart, events=events) as run:
         with Interrupts(run.stop) as interrupts:
@@ -614,7 +617,7 @@ def ingest(
             except RunInterrupted as exc:  # a second Ctrl-C: still resumable
                 run.finish("interrupted", report_path)
                 raise RunInterrupted(
-                    f"{exc}; resume with: {run.resume_hint()}", exc.signum
+                    f"{exc}; resume with: {resume_command or run.resume_hint()}", exc.signum
                 ) from None
             except SnakePipeError:
                 run.finish("failed", report_path)
@@ -624,7 +627,7 @@ def ingest(
     if interrupts.signum is not None:
         raise RunInterrupted(
             f"interrupted after {report.progress.processed_files} files; resume with: "
-            f"{run.resume_hint()}", interrupts.signum,
+            f"{resume_command or run.resume_hint()}", interrupts.signum,
         )  # fmt: skip
     return report
 

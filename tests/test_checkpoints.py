@@ -226,7 +226,7 @@ def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
     sinks = ("--sink", "sqlite", "--sink", f"jsonl:{feed}")
     db = repo / ".snake-pipe" / "records.sqlite"
     stderr = interrupted_ingest(repo, *sinks)
-    assert "resume with: snake-pipe ingest" in stderr
+    assert f"resume with: snake-pipe ingest {repo} --batch-size 50 --sink sqlite --sink jsonl:{feed}" in stderr  # fmt: skip
     status = run_cli("status", repo, "--json")
     assert json.loads(status.stdout)["last_run"]["state"] == "interrupted"
     rerun = run_cli("ingest", repo, *sinks)

@@ -161,3 +161,12 @@ def test_a_report_that_cannot_be_written_or_an_empty_store_fails_before_the_run(
     result = run_cli("ingest", repo, "--quiet", "--store", "")
     assert result.returncode == 2 and "--store: '' is not allowed" in result.stderr
     assert not (repo / ".snake-pipe").exists()
+
+
+def test_the_resume_hint_is_the_command_line_quoted_without_passwords() -> None:
+    from snake_pipe.cli import same_command
+
+    argv = ["ingest", "my repo", "--restart", "--sink", "postgresql://u:secret@h/db",
+            "--sink=postgresql://u:secret@h/db", "--exclude", "docs/"]  # fmt: skip
+    assert same_command(argv) == ("snake-pipe ingest 'my repo' --sink 'postgresql://u:***@h/db' "
+                                  "'--sink=postgresql://u:***@h/db' --exclude docs/")  # fmt: skip

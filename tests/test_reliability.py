@@ -348,7 +348,7 @@ def test_workers_that_cannot_start_fail_the_run_in_one_line(tmp_path: Path) -> N
     env = {"SNAKE_PIPE_TEST_WORKER_HOOK": "tests.no_such_module"}
     result = run_cli("ingest", repo, "--quiet", env=env, timeout=120)
     assert result.returncode == 1
-    assert "cannot start; check the installation" in result.stderr.splitlines()[-1]
+    assert "cannot start (check the installation;" in result.stderr.splitlines()[-1]
     assert "Traceback" not in result.stderr
 
 
