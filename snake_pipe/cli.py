@@ -41,9 +41,11 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         metavar="URI",
         help="sqlite:PATH or jsonl:PATH; repeatable (default: sqlite in the store)",
     )
-    p.add_argument("--report", metavar="FILE", help="write the run report as JSON")
+    p.add_argument("--report", metavar="FILE", type=os.path.expanduser,
+                   help="write the run report as JSON")  # fmt: skip
     p.add_argument(
-        "--config", metavar="FILE", help="TOML file with settings (see config/default.toml)"
+        "--config", metavar="FILE", type=os.path.expanduser,
+        help="TOML file with settings (see config/default.toml)",
     )
     p.add_argument("--ast", action="store_true", default=None, help="also store full syntax trees")
     p.add_argument("--include", action="append", metavar="GLOB", help="only ingest matching files")
@@ -69,7 +71,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="where parsers run (default: a process pool; dask: pip install 'snake-pipe[dask]')",
     )
     p.add_argument("--quiet", action="store_true", default=None, help="no progress, no summary")
-    p.add_argument("--events", metavar="FILE",
+    p.add_argument("--events", metavar="FILE", type=os.path.expanduser,
                    help="append run events (BatchExecuted, ExecutionFailed, "
                    "CheckpointCreated, ProgressUpdated) as JSON lines")  # fmt: skip
     p.add_argument(
@@ -106,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="tell why a file is ingested, ignored or skipped")
     explain.add_argument("repo")
     explain.add_argument("path", help="path of the file, relative to the repository")
-    explain.add_argument("--config", metavar="FILE")
+    explain.add_argument("--config", metavar="FILE", type=os.path.expanduser)
     explain.add_argument("--include", action="append", metavar="GLOB")
     explain.add_argument("--exclude", action="append", metavar="GLOB")
     explain.add_argument("--no-ignore", action="store_true", default=None)

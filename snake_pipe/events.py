@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from snake_pipe.errors import ConfigError
 from snake_pipe.report import utc_now
 
 
@@ -66,7 +67,11 @@ class EventLog:
     """An event handler writing JSON lines to a file; thread-safe, flushed per event."""
 
     def __init__(self, path: str | Path) -> None:
-        self._file: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        try:
+            self._file: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        except OSError as exc:
+            raise ConfigError(f"--events {path}: cannot write there ({exc.strerror or exc}): "
+                              "pass a writable file name") from None  # fmt: skip
         self._lock = threading.Lock()
 
     def __call__(self, event: Event) -> None:

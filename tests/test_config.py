@@ -98,6 +98,36 @@ def test_cli_config_errors_exit_2_with_one_line(
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
+def test_cli_output_paths_that_cannot_work_exit_2_before_the_run(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("x = 1\n")
+    (tmp_path / "file").write_text("")
+    for args, needle in [
+        (["--events", tmp_path], f"--events {tmp_path}: cannot write there (Is a directory)"),
+        (["--events", tmp_path / "no" / "e.jsonl"], "cannot write there (No such file"),
+        (["--sink", f"jsonl:{tmp_path}"], f"--sink jsonl:{tmp_path}: is a directory"),
+        (["--sink", f"sqlite:{tmp_path}"], f"--sink sqlite:{tmp_path}: is a directory"),
+        (["--sink", f"parquet:{tmp_path / 'file'}"], "/file: is a file: pass a directory"),
+    ]:
+        result = run_cli("ingest", repo, "--quiet", *args)
+        assert result.returncode == 2 and needle in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1
+    assert not (repo / ".snake-pipe" / "records.sqlite").exists()
+
+
+def test_cli_expands_a_tilde_in_output_paths(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("x = 1\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    result = run_cli("ingest", repo, "--quiet", "--sink=jsonl:~/f.jsonl", "--report=~/r.json",
+                     "--events=~/e.jsonl", env={"HOME": str(home)})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert {p.name for p in home.iterdir()} >= {"f.jsonl", "r.json", "e.jsonl"}
+
+
 def test_cli_missing_repo(tmp_path: Path) -> None:
     result = run_cli("ingest", tmp_path / "nope")
     assert result.returncode == 2

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from snake_pipe.errors import SinkError
+from snake_pipe.errors import ConfigError, SinkError
 from snake_pipe.parse.ast import decode_tree
 from snake_pipe.records import FileResult, Import, ParseError, Symbol
 from snake_pipe.sinks import open_sink
@@ -236,7 +236,7 @@ def test_missing_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     monkeypatch.delitem(sys.modules, "snake_pipe.sinks.parquet")
-    with pytest.raises(SinkError, match=r"pip install 'snake-pipe\[parquet\]'"):
+    with pytest.raises(ConfigError, match=r"pip install 'snake-pipe\[parquet\]'"):
         open_sink("parquet:/nonexistent/x")
 
 

@@ -409,7 +409,7 @@ def test_missing_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now fails
     monkeypatch.delitem(sys.modules, "snake_pipe.sinks.postgres")
-    with pytest.raises(SinkError, match=r"pip install 'snake-pipe\[postgres\]'"):
+    with pytest.raises(ConfigError, match=r"pip install 'snake-pipe\[postgres\]'"):
         open_sink("postgresql://u@127.0.0.1:1/db")
 
 

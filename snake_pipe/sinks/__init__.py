@@ -9,6 +9,7 @@ part after ``scheme:``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from importlib import import_module, metadata
 from pathlib import Path
@@ -72,7 +73,7 @@ def split_uri(uri: str) -> tuple[str, str]:
         return scheme, uri
     if not rest:
         raise ConfigError(f"--sink: {uri!r} has no path: write {scheme}:PATH")
-    return scheme, rest
+    return scheme, os.path.expanduser(rest)
 
 
 # `--sink sqlite`: the store's database, kept beside other sinks.
@@ -143,7 +144,7 @@ def load_factory(scheme: str) -> Any:
         if extra is None:
             raise
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SinkError(f"--sink {scheme}: needs the {extra} extra: "
+        raise ConfigError(f"--sink {scheme}: needs the {extra} extra: "
                         f"pip install 'snake-pipe[{extra}]' ({reason})") from exc  # fmt: skip
     return getattr(module, factory)
 

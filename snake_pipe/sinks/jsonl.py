@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from snake_pipe.errors import SinkError
+from snake_pipe.errors import ConfigError, SinkError
 from snake_pipe.records import FileResult
 from snake_pipe.sinks.base import Sink, writer_lock
 from snake_pipe.sinks.sqlite import FILE_COLUMNS
@@ -52,6 +52,8 @@ class JSONLSink(Sink):
         self.path = Path(path)
         self.run_path = self.path.with_name(self.path.name + ".run")
         self._file: IO[str] | None = None
+        if self.path.is_dir():
+            raise ConfigError(f"--sink jsonl:{path}: is a directory: pass a file name")
         self._lock = writer_lock(self.path.with_name(self.path.name + ".lock"), f"jsonl:{path}")
 
     def _out(self, run_id: str | None = None) -> IO[str]:

@@ -42,7 +42,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-from snake_pipe.errors import SinkError
+from snake_pipe.errors import ConfigError, SinkError
 from snake_pipe.records import FileResult
 from snake_pipe.sinks.base import Sink, writer_lock
 from snake_pipe.sinks.sqlite import file_row
@@ -88,6 +88,8 @@ class ParquetSink(Sink):
     def __init__(self, path: str | Path) -> None:
         self.root = Path(path)
         self.display = f"parquet:{self.root}"
+        if self.root.exists() and not self.root.is_dir():
+            raise ConfigError(f"--sink {self.display}: is a file: pass a directory")
         self._session: Path | None = None
         self._seq = 0
         self._lock: IO[bytes] | None = writer_lock(self.root / "_lock", self.display)

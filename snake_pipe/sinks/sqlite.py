@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from itertools import chain
 from pathlib import Path
 
-from snake_pipe.errors import SinkError, TransientSinkError
+from snake_pipe.errors import ConfigError, SinkError, TransientSinkError
 from snake_pipe.parse.ast import FORMAT_VERSION as AST_FORMAT
 from snake_pipe.records import FileResult
 from snake_pipe.sinks.base import Sink, writer_lock
@@ -84,6 +84,8 @@ class SQLiteSink(Sink):
         self._indexing: threading.Thread | None = None
         self._indexing_error: SinkError | None = None
         self._late_lock = threading.Lock()  # the side database: its writes against its merge
+        if self.path.is_dir():
+            raise ConfigError(f"--sink sqlite:{path}: is a directory: pass a file name")
         self._lock = writer_lock(self.path.with_name(self.path.name + "-lock"), f"sqlite:{path}")
         try:
             if _empty(self.path):  # a journal left by a deleted database would fail it
@@ -109,8 +111,10 @@ class SQLiteSink(Sink):
                     self.conn.execute(f"DROP INDEX IF EXISTS {name}")
         except (sqlite3.Error, OSError) as exc:
             self._lock.close()
-            raise SinkError(f"sqlite:{self.path}: cannot open the database ({exc}): move it "
-                            "away and rerun to write every file again") from exc  # fmt: skip
+            fix = ("another program holds a lock on it: rerun when it lets go"
+                   if "locked" in str(exc) else
+                   "move it away and rerun to write every file again")  # fmt: skip
+            raise SinkError(f"sqlite:{self.path}: cannot open the database ({exc}): {fix}") from exc
 
     def _create_indexes(self) -> None:
         try:
