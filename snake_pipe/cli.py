@@ -158,7 +158,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.dry_run:
         from snake_pipe.status import dry_run
 
-        return dry_run(args.repo, config, sys.stdout)
+        return dry_run(args.repo, config, sys.stdout, args.restart)
     with ExitStack() as stack:
         events = [stack.enter_context(closing(EventLog(args.events)))] if args.events else []
         report = ingest(args.repo, config, report_path=args.report, view=make_view(config.quiet),
@@ -190,7 +190,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     if args.dry_run:
         from snake_pipe.status import dry_run
 
-        return dry_run(args.repo, config, sys.stdout)
+        return dry_run(args.repo, config, sys.stdout, args.restart)
     metrics = None if args.metrics_port is None else (args.metrics_host, args.metrics_port)
     with ExitStack() as stack:
         events = [stack.enter_context(closing(EventLog(args.events)))] if args.events else []

@@ -223,7 +223,12 @@ def explain(root: Path, rel: str, config: Config, store: Path | None = None) -> 
 
 
 def _repo_relative(root: Path, rel: str) -> str:
-    path = Path(os.path.normpath(root / rel))  # lexical: a link in the path is explained
+    """``rel`` from the repository, or else from the current directory (``explain R R/a.py``,
+    ``./a.py`` inside it); lexical: a link in the path is explained."""
+    path = Path(os.path.normpath(root / rel))
+    here = Path(os.path.normpath(Path.cwd() / rel))
+    if not os.path.lexists(path) and here.is_relative_to(root) and os.path.lexists(here):
+        path = here
     if not path.is_relative_to(root) or path == root:
         raise ConfigError(f"explain: {rel} is not a path inside the repository {root}")
     return path.relative_to(root).as_posix()

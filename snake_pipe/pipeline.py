@@ -321,12 +321,7 @@ class Run:
         self.store_dir = prepare_store(self.root, config)
         self.uris = sink_uris(config, self.store_dir)
         self.view = view or Silent()
-        if restart:
-            checkpoints = self.store_dir / CHECKPOINTS
-            if checkpoints.is_dir() and not checkpoints.is_symlink():
-                shutil.rmtree(checkpoints, ignore_errors=True)
-            else:
-                checkpoints.unlink(missing_ok=True)
+        self.restart = restart
         self.queue: WorkQueue[Item] = WorkQueue(file_priority(config.queue_order))
         sizer = BatchSizer(config.batch_size, MIN_BATCH, MAX_BATCH, config.target_batch_seconds)
         self.engine: BatchEngine[Item, FileResult] = BatchEngine(
@@ -356,8 +351,11 @@ class Run:
         begun = False
         try:
             stack.enter_context(store_lock(self.store_dir))
+            if self.restart:  # under the lock: never the checkpoints of a run going on
+                forget_checkpoints(self.store_dir / CHECKPOINTS)
             stack.enter_context(fewer_collections())
             self.store = stack.enter_context(CheckpointStore(self.store_dir / CHECKPOINTS))
+            check_owner(self.store, self.root, self.store_dir)
             self.sinks = stack.enter_context(open_sinks(self.uris))
             before = self.store.last_run()
             self.run = run = start_run(self.store, self.config, self.root, self.uris, self.view)
@@ -630,6 +628,26 @@ def ingest(
             f"{resume_command or run.resume_hint()}", interrupts.signum,
         )  # fmt: skip
     return report
+
+
+def forget_checkpoints(checkpoints: Path) -> None:
+    if checkpoints.is_dir() and not checkpoints.is_symlink():
+        shutil.rmtree(checkpoints, ignore_errors=True)
+    else:
+        checkpoints.unlink(missing_ok=True)
+
+
+def check_owner(store: CheckpointStore, root: Path, store_dir: Path) -> None:
+    """A store outside the repository that another repository's runs wrote: its checkpoints
+    and the rows of its sinks would be replaced, so refuse. (A store inside the repository
+    is the repository's, moved or copied with it.)"""
+    last = store.last_run()
+    owner = last.get("repo") if last else None
+    if owner is None or owner == str(root) or store_dir.is_relative_to(root):
+        return
+    if Path(owner).is_dir():  # else the repository was moved: the store follows it
+        raise ConfigError(f"--store {store_dir}: holds the records of {owner}: give each "
+                          "repository its own store, or pass --restart to replace them")  # fmt: skip
 
 
 def start_run(

@@ -23,14 +23,14 @@ def store_dir(root: Path, store: str | None) -> Path:
     return Path(store).expanduser().resolve() if store else root / ".snake-pipe"
 
 
-def dry_run(repo: str | Path, config: Config, out: IO[str]) -> int:
+def dry_run(repo: str | Path, config: Config, out: IO[str], restart: bool = False) -> int:
     """Print what the next ingest would add, update and delete. Reads files whose stat
     changed (to tell a real change from a touch) but parses nothing and writes nothing."""
     root = check_repo(repo)
     where = store_dir(root, config.store)
     walker = Walker(root, config, where)
     counts: Counter[str] = Counter()
-    if not (where / CHECKPOINTS).exists():
+    if restart or not (where / CHECKPOINTS).exists():
         for item in walker.walk():
             counts["add"] += 1
             print(f"add {item.path}", file=out)

@@ -305,6 +305,8 @@ def test_status_and_dry_run(tmp_path: Path) -> None:
     out = run_cli("ingest", repo, "--dry-run").stdout.splitlines()
     assert sorted(out[:-1]) == ["add added.py", "delete pkg3/mod3.py", "update pkg1/mod1.py"]
     assert out[-1] == "dry run: 1 to add, 1 to update, 1 to delete, 20 unchanged"
+    out = run_cli("ingest", repo, "--dry-run", "--restart").stdout.splitlines()
+    assert out[-1] == "dry run: 22 to add, 0 to update, 0 to delete, 0 unchanged"
     assert rows(repo / ".snake-pipe" / "records.sqlite", "SELECT count(*) FROM files") == [(22,)]
 
 
@@ -330,6 +332,23 @@ def test_git_index_blob_ids_spare_reading_touched_files(tmp_path: Path) -> None:
         planner = Planner(cp, repo, config.extraction_fingerprint())
         actions = [a for a, _, _ in planner.plan(Walker(repo, config, store).walk())]
     assert actions.count("touched") == 10  # known unchanged from git's index, not read
+
+
+def test_a_store_outside_the_repository_is_one_repositorys(tmp_path: Path) -> None:
+    first = big_repo(tmp_path / "first", 5)
+    second = big_repo(tmp_path / "second", 3)
+    store = tmp_path / "store"
+    assert ingest(first, "--store", store).returncode == 0
+    result = run_cli("ingest", second, "--store", store, "--quiet")
+    assert result.returncode == 2 and result.stderr == (
+        f"snake-pipe: error: --store {store}: holds the records of {first}: give each "
+        "repository its own store, or pass --restart to replace them\n"
+    )
+    assert rows(store / "records.sqlite", "SELECT count(*) FROM files") == [(6,)]
+    first.rename(tmp_path / "moved")  # the repository moved: its store goes with it
+    assert ingest(tmp_path / "moved", "--store", store).returncode == 0
+    assert ingest(second, "--store", store, "--restart").returncode == 0
+    assert rows(store / "records.sqlite", "SELECT count(*) FROM files") == [(4,)]
 
 
 def test_two_runs_on_one_store_do_not_overlap(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from snake_pipe import languages
 from snake_pipe.config import resolve_config
 from snake_pipe.discover import Walker, explain
@@ -191,7 +193,7 @@ def test_h_headers_are_c_cpp_or_objc_by_content(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
-def test_explain(tmp_path: Path) -> None:
+def test_explain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_tree(tmp_path, {".gitignore": "*.log\nvendor/\n!keep.log\n", "a.log": "", "keep.log": "",
                           "vendor/x.py": "", "tool": "#!/bin/sh\necho\n", "big.py": "x" * 3000,
                           "img.png": b"\x89PNG\0\0", "notes.txt": "hi"})  # fmt: skip
@@ -208,6 +210,10 @@ def test_explain(tmp_path: Path) -> None:
     assert explain(tmp_path, ".git/config", config)[0].startswith("ignored")
     result = run_cli("explain", tmp_path, "a.log")
     assert result.returncode == 0 and "(.gitignore:1: *.log)" in result.stdout
+    monkeypatch.chdir(tmp_path / "vendor")  # a path from the current directory, as a shell completes it
+    assert explain(tmp_path, "./x.py", config)[0].startswith("ignored: directory vendor")
+    monkeypatch.chdir(tmp_path.parent)
+    assert explain(tmp_path, f"{tmp_path.name}/a.log", config)[0].startswith("ignored: file a.log")
 
 
 def test_explain_says_what_the_walk_does_with_links_and_odd_files(tmp_path: Path) -> None:
