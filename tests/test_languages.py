@@ -20,6 +20,7 @@ import pytest
 import tree_sitter as ts
 import tree_sitter_language_pack as tslp
 
+from snake_pipe import languages
 from snake_pipe.parse import tags, worker
 from snake_pipe.records import SYMBOL_KINDS, FileResult, WorkItem
 
@@ -1363,6 +1364,36 @@ def test_small_forms_of_real_code(tmp_path: Path) -> None:
     assert [i.module for i in cs.imports] == ["Maybe<Method>", "System"]
     c = extract(tmp_path, "a.c", "c", '#include <stdio.h>\n#include "a/b.h"\n')
     assert [i.module for i in c.imports] == ["stdio.h", "a/b.h"]
+
+
+FLOW = """#!/usr/bin/env node
+/**
+ * Copyright (c) Meta Platforms, Inc.
+ *
+ * @flow strict-local
+ */
+import type {Props} from './Types';
+export default class Foo extends React.Component<Props> {
+  measure(callback: (x: number) => void): void { callback(1); }
+}
+function helper(a: ?string): number { return 1; }
+"""
+
+
+def test_flow_javascript_is_parsed_with_the_tsx_grammar(tmp_path: Path) -> None:
+    """Flow's annotations are errors to the JavaScript grammar, which then loses most
+    definitions; the file stays `javascript`. A `@flow` after the code starts is no pragma."""
+    flow = extract(tmp_path, "a.js", "javascript", FLOW)
+    assert flow.language == "javascript"
+    assert [(s.name, s.kind, s.scope) for s in flow.symbols] == [
+        ("Foo", "class", None), ("measure", "method", "Foo"), ("helper", "function", None)
+    ]  # fmt: skip
+    assert [i.module for i in flow.imports] == ["./Types"]
+    for pragma in ("// @flow\n", "/* @flow */ "):
+        assert languages.grammar_for("javascript", pragma.encode() + b"x") == "tsx"
+    for other in (b"x = 1; // @flow\n", b"// @flowtype\n", b"// @noflow\n"):
+        assert languages.grammar_for("javascript", other) == "javascript"
+    assert languages.grammar_for("typescript", b"// @flow\n") == "typescript"
 
 
 def test_one_declaration_naming_several(tmp_path: Path) -> None:

@@ -136,7 +136,7 @@ def extractor_version(language: str | None, fingerprint: str) -> int:
     digest.update(
         f"{EXTRACTOR_VERSION}|{pack}|{ts.LANGUAGE_VERSION}|{fingerprint}|{family}".encode()
     )
-    for member in family:
+    for member in (*family, "tsx") if language == "javascript" else family:  # Flow: tsx
         digest.update((query_source(member) or "").encode() if member else b"")
     return int.from_bytes(digest.digest(), "little") >> 1  # fits a signed 64-bit field
 

@@ -221,10 +221,11 @@ def extract_file(item: WorkItem) -> FileResult:
 
 def parse_into(result: FileResult, language: str, source: bytes) -> None:
     started = time.perf_counter()
-    tree = parser_for(language).parse(source)
+    grammar = languages.grammar_for(language, source)
+    tree = parser_for(grammar).parse(source)
     root = tree.root_node
     result.node_count = root.descendant_count
-    tags = tags_query(language)
+    tags = tags_query(grammar)
     if tags is not None:
         result.symbols, result.imports = extract_tags(tags, root)
     if root.has_error:
