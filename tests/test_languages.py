@@ -835,19 +835,19 @@ CASES.append(
         "php",
         "UserController.php",
         symbols=[
-            ("App\\Http\\Controllers", "namespace", 4, 4, None),
-            ("DEFAULT_LIMIT", "constant", 13, 13, None),
-            ("Repository", "interface", 15, 18, None),
-            ("find", "method", 17, 17, "Repository"),
-            ("Loggable", "trait", 20, 23, None),
-            ("log", "method", 22, 22, "Loggable"),
-            ("Status", "enum", 25, 29, None),
-            ("label", "method", 28, 28, "Status"),
-            ("UserController", "class", 31, 44, None),
-            ("PER_PAGE", "constant", 34, 34, "UserController"),
-            ("__construct", "constructor", 37, 37, "UserController"),
-            ("find", "method", 39, 43, "UserController"),
-            ("helper", "function", 46, 46, None),
+            ("App\\Http\\Controllers", "namespace", 4, 46, None),
+            ("DEFAULT_LIMIT", "constant", 13, 13, "App\\Http\\Controllers"),
+            ("Repository", "interface", 15, 18, "App\\Http\\Controllers"),
+            ("find", "method", 17, 17, "App\\Http\\Controllers.Repository"),
+            ("Loggable", "trait", 20, 23, "App\\Http\\Controllers"),
+            ("log", "method", 22, 22, "App\\Http\\Controllers.Loggable"),
+            ("Status", "enum", 25, 29, "App\\Http\\Controllers"),
+            ("label", "method", 28, 28, "App\\Http\\Controllers.Status"),
+            ("UserController", "class", 31, 44, "App\\Http\\Controllers"),
+            ("PER_PAGE", "constant", 34, 34, "App\\Http\\Controllers.UserController"),
+            ("__construct", "constructor", 37, 37, "App\\Http\\Controllers.UserController"),
+            ("find", "method", 39, 43, "App\\Http\\Controllers.UserController"),
+            ("helper", "function", 46, 46, "App\\Http\\Controllers"),
         ],
         imports=[
             "App\\Models\\User",
@@ -1394,6 +1394,21 @@ def test_flow_javascript_is_parsed_with_the_tsx_grammar(tmp_path: Path) -> None:
     for other in (b"x = 1; // @flow\n", b"// @flowtype\n", b"// @noflow\n"):
         assert languages.grammar_for("javascript", other) == "javascript"
     assert languages.grammar_for("typescript", b"// @flow\n") == "typescript"
+
+
+def test_a_namespace_statement_scopes_what_follows(tmp_path: Path) -> None:
+    """C#'s file-scoped `namespace A.B;` and PHP's `namespace A;` have no body: they scope
+    the rest of the file, or up to the next such statement, as a block namespace would."""
+    cs = extract(tmp_path, "a.cs", "csharp",
+                 "namespace Acme.Core;\nusing System;\npublic class S { void Run(){} }\n")  # fmt: skip
+    assert [(s.name, s.start_line, s.end_line, s.scope) for s in cs.symbols] == [
+        ("Acme.Core", 1, 3, None), ("S", 3, 3, "Acme.Core"), ("Run", 3, 3, "Acme.Core.S")
+    ]  # fmt: skip
+    php = extract(tmp_path, "a.php", "php",
+                  "<?php\nnamespace A;\nclass X {}\nnamespace B;\nclass Y {\n}\n")  # fmt: skip
+    assert [(s.name, s.start_line, s.end_line, s.scope) for s in php.symbols] == [
+        ("A", 2, 3, None), ("X", 3, 3, "A"), ("B", 4, 6, None), ("Y", 5, 6, "B")
+    ]  # fmt: skip
 
 
 def test_one_declaration_naming_several(tmp_path: Path) -> None:

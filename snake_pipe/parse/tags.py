@@ -36,7 +36,7 @@ from snake_pipe.languages import HEADER_LANGUAGES
 from snake_pipe.records import Import, Symbol
 
 # Bump when extraction code changes what records a file yields: files are parsed again.
-EXTRACTOR_VERSION = 5
+EXTRACTOR_VERSION = 6
 CLASS_LIKE = frozenset(
     {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
 )
@@ -236,12 +236,35 @@ def _define(
     if name := _name(name_node):
         # 1-based lines; a node ending at column 0 (a #define's newline) ends the line before
         (start_row, _), (end_row, end_col) = node.start_point, node.end_point
+        if (
+            kind == "namespace" and node.type in _STATEMENT_NAMESPACES
+            and node.child_by_field_name("body") is None
+        ):  # fmt: skip
+            key, (end_row, end_col) = _namespace_extent(node)
         end_line = end_row + (0 if end_col == 0 and end_row > start_row else 1)
         if start_row != name_node.start_point[0]:
             first = node.child(0)
             if first is not None and first.type in _LEADING:
                 start_row = _code_start_row(node)
         defs[key] = (pattern, kind, emit, (name,), start_row + 1, end_line)
+
+
+# `namespace A.B;` (C#) and `namespace App\Models;` (PHP) hold no body: they name the scope
+# of what follows, to the next such statement or the end of the file.
+_STATEMENT_NAMESPACES = frozenset({"file_scoped_namespace_declaration", "namespace_definition"})
+
+
+def _namespace_extent(node: ts.Node) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The byte range and end point of a namespace statement's scope."""
+    end = node.parent
+    sibling = node.next_named_sibling
+    while sibling is not None and end is not None:
+        if sibling.type == node.type:
+            return (node.start_byte, sibling.start_byte), sibling.start_point
+        sibling = sibling.next_named_sibling
+    if end is None:
+        return node.byte_range, node.end_point
+    return (node.start_byte, end.end_byte), end.end_point
 
 
 def _name(node: ts.Node) -> str:
