@@ -17,9 +17,30 @@ _ENTRY = struct.Struct(
 )  # ctime s/ns, mtime s/ns, dev, ino, mode, uid, gid, size, sha, flags
 
 
+def git_dir(root: Path) -> Path:
+    """The repository's git directory: ``.git``, or where a ``.git`` file points (a linked
+    worktree, a submodule: ``gitdir: ../.git/modules/sub``)."""
+    dot_git = root / ".git"
+    try:
+        first = dot_git.read_bytes()[:4096].split(b"\n", 1)[0] if dot_git.is_file() else b""
+    except OSError:
+        return dot_git
+    if not first.startswith(b"gitdir:"):
+        return dot_git
+    return root / first[7:].strip().decode("utf-8", "surrogateescape")
+
+
+def common_dir(gitdir: Path) -> Path:
+    """Where a linked worktree's shared files (``info/exclude``) are: its ``commondir``."""
+    try:
+        return gitdir / (gitdir / "commondir").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return gitdir
+
+
 def read_index(root: Path) -> dict[str, tuple[int, int, int, str]]:
     """path -> (size, mtime seconds, mtime nanoseconds, blob id); empty if unreadable."""
-    index = root / ".git" / "index"
+    index = git_dir(root) / "index"
     try:
         data = index.read_bytes()
         index_mtime = index.stat().st_mtime_ns

@@ -15,6 +15,7 @@ from pathlib import Path
 import pathspec
 
 from snake_pipe.config import Config
+from snake_pipe.gitindex import common_dir, git_dir
 
 NEVER = frozenset({".git"})  # VCS metadata, at any depth (submodules carry a .git file)
 _NAMED_GROUP = re.compile(r"\(\?P<[^>]+>")
@@ -111,9 +112,9 @@ class Rules:
         self.include = (
             RuleFile.from_lines("", "--include", list(config.include)) if config.include else None
         )
-        info = root / ".git" / "info" / "exclude"
         self.base_files: tuple[RuleFile, ...] = ()
         if not config.no_ignore:
+            info = common_dir(git_dir(root)) / "info" / "exclude"
             found = read_rule_file(info, "", ".git/info/exclude")
             self.base_files = (found,) if found else ()
 

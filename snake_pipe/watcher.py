@@ -37,6 +37,7 @@ from typing import Protocol
 
 from snake_pipe.checkpoints import CheckpointStore
 from snake_pipe.discover import Walker
+from snake_pipe.gitindex import git_dir
 from snake_pipe.ignore import RuleFile
 from snake_pipe.incremental import Planner
 from snake_pipe.records import FileResult, WorkItem
@@ -354,13 +355,8 @@ class Tree:
 def find_git_dir(root: Path) -> Path | None:
     """The git directory of the repository holding ``root`` (``.git`` may be a file)."""
     for base in (root, *root.parents):
-        dot = base / ".git"
-        if dot.is_dir():
-            return dot
-        if dot.is_file():
-            text = dot.read_text(encoding="utf-8", errors="replace").strip()
-            if text.startswith("gitdir:"):
-                return (base / text[len("gitdir:") :].strip()).resolve()
+        if (base / ".git").exists():
+            return git_dir(base).resolve()
     return None
 
 

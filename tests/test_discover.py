@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,23 @@ def test_nested_gitignore_negation_and_info_exclude(tmp_path: Path) -> None:
         ".gitignore", "a.py", "important.log", "src/.gitignore", "src/keep.py",
         "src/deep/.gitignore", "src/deep/x.tmp",
     }  # fmt: skip
+
+
+def test_info_exclude_of_a_linked_worktree_and_a_submodule(tmp_path: Path) -> None:
+    """Their .git is a file naming the git directory; a worktree's info/exclude is shared."""
+    main = write_tree(tmp_path / "main", {"a.py": "", "secret.py": ""})
+    git = ["git", "-C", str(main), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    (main / ".git" / "info").mkdir(exist_ok=True)
+    (main / ".git" / "info" / "exclude").write_text("secret.py\n")
+    subprocess.run([*git, "worktree", "add", "-q", str(tmp_path / "wt")], check=True)
+    assert set(walk(tmp_path / "wt")) == {"a.py"}
+    sub = write_tree(tmp_path / "sub", {"b.py": "", "local.py": "",
+                                        ".git": "gitdir: ../modules/sub\n"})  # fmt: skip
+    write_tree(tmp_path / "modules" / "sub", {"info/exclude": "local.py\n"})
+    assert set(walk(sub)) == {"b.py"}
 
 
 def test_no_ignore_include_exclude(tmp_path: Path) -> None:
