@@ -1358,6 +1358,16 @@ def test_small_forms_of_real_code(tmp_path: Path) -> None:
     assert [i.module for i in php.imports] == ["inc/init.php"]
     js = extract(tmp_path, "a.js", "javascript", "var run = (function run(c) {\n});\n")
     assert [(s.name, s.kind) for s in js.symbols] == [("run", "function")]
+    code = 'var f;\nf = function (x) {};\nvar o = {"catch": function () {}, then: () => 1};\n'
+    for language, name in (("javascript", "a.js"), ("typescript", "a.ts")):
+        found = extract(tmp_path, name, language, code).symbols
+        assert [(s.name, s.kind) for s in found] == [
+            ("f", "function"), ("catch", "function"), ("then", "function")
+        ]  # fmt: skip
+    ts = extract(tmp_path, "a.d.ts", "typescript", "declare class A {\n  constructor(x: T);\n}\n")
+    assert [(s.name, s.kind, s.scope) for s in ts.symbols] == [
+        ("A", "class", None), ("constructor", "constructor", "A")
+    ]  # fmt: skip
     go = extract(tmp_path, "a.go", "go", "package p\nvar _ io.Writer = (*T)(nil)\nvar X = 1\n")
     assert [s.name for s in go.symbols] == ["p", "X"]
     cs = extract(tmp_path, "a.cs", "csharp", "using M = Maybe<Method>;\nusing System;\n")

@@ -27,7 +27,7 @@
 (object
   (method_definition name: (string (string_fragment) @name)) @definition.function)
 (pair
-  key: (property_identifier) @name
+  key: [(property_identifier) @name (string (string_fragment) @name)]
   value: [(arrow_function) (function_expression)]) @definition.function
 
 ; Function declarations.
@@ -42,9 +42,9 @@
     (parenthesized_expression [(arrow_function) (function_expression)])
   ]) @definition.function
 
-; `exports.f = function () {}`, `Foo.prototype.bar = () => {}`.
+; `exports.f = function () {}`, `Foo.prototype.bar = () => {}`, `var f; f = function () {}`.
 (assignment_expression
-  left: (member_expression property: (property_identifier) @name)
+  left: [(member_expression property: (property_identifier) @name) (identifier) @name]
   right: [(arrow_function) (function_expression) (generator_function)]
   (#not-eq? @name "exports")) @definition.function
 

@@ -30,7 +30,11 @@
 (class_body
   (abstract_method_signature
     name: [(property_identifier) (private_property_identifier)] @name) @definition.method)
-; Overload signatures in classes: `save(x: string): void;`.
+; Overload signatures in classes: `save(x: string): void;`, `constructor(x: T);`.
+(class_body
+  (method_signature
+    name: (property_identifier) @name) @definition.constructor
+  (#eq? @name "constructor"))
 (class_body
   (method_signature
     name: [(property_identifier) (private_property_identifier)] @name) @definition.method
@@ -49,7 +53,7 @@
 (object
   (method_definition name: (_ (string_fragment) @name)) @definition.function)
 (pair
-  key: (property_identifier) @name
+  key: [(property_identifier) @name (string (string_fragment) @name)]
   value: [(arrow_function) (function_expression)]) @definition.function
 
 ; Function declarations, overload signatures and `declare function`.
@@ -67,7 +71,7 @@
 
 ; `exports.f = function () {}`, `Foo.prototype.bar = () => {}`.
 (assignment_expression
-  left: (_ property: (property_identifier) @name)
+  left: [(_ property: (property_identifier) @name) (identifier) @name]
   right: [(arrow_function) (function_expression) (generator_function)]
   (#not-eq? @name "exports")) @definition.function
 
