@@ -1348,6 +1348,28 @@ int ABSL_ATTRIBUTE_SECTION_VARIABLE(.text.hot) hot_func() { return 0; }
         ("Count", "function", 6, 8),
         ("hot_func", "function", 9, 9),
     ]
+    # a namespace macro line before something other than a namespace
+    source = """\
+namespace absl {
+ABSL_NAMESPACE_BEGIN
+template <typename T>
+class StatusOr {
+  void m() {}
+};
+ABSL_NAMESPACE_END
+}  // namespace absl
+G_BEGIN_DECLS
+constexpr int kX = 1;
+G_END_DECLS
+"""
+    result = extract(tmp_path, "statusor.h", "cpp", source)
+    assert result.status == "ok"
+    assert [(s.name, s.kind, s.start_line, s.scope) for s in result.symbols] == [
+        ("absl", "namespace", 1, None),
+        ("StatusOr", "class", 4, "absl"),
+        ("m", "method", 5, "absl.StatusOr"),
+        ("kX", "constant", 10, None),
+    ]
 
 
 def test_small_forms_of_real_code(tmp_path: Path) -> None:
