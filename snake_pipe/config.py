@@ -146,6 +146,13 @@ class Config(BaseModel):
             raise ValueError("must be a directory, not empty (leave it unset for REPO/.snake-pipe)")
         return value
 
+    @field_validator("include", "exclude")
+    @classmethod
+    def _globs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not glob.strip() for glob in value):  # `--include ''` would match nothing
+            raise ValueError("a glob may not be empty")
+        return value
+
     @field_validator("sinks")
     @classmethod
     def _sinks(cls, value: tuple[str, ...]) -> tuple[str, ...]:

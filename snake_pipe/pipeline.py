@@ -74,6 +74,7 @@ def prepare_store(root: Path, config: Config) -> Path:
         ignore = store / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n", encoding="utf-8")
+            ignore.chmod(0o600)
     except OSError as exc:
         raise StoreError(f"store {store}: cannot create it ({exc.strerror or exc}): "
                          "pass a writable --store DIR") from exc  # fmt: skip

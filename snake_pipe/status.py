@@ -86,7 +86,9 @@ def collect_status(repo: str | Path, store: str | None) -> dict[str, Any]:
             done_in_run += entry.run_id == run.get("id")
     if run.get("state") == "running" and not _run_alive(where):
         run["state"] = "interrupted"  # killed: nothing holds the store, and it resumes
-    total = max(run.get("total_files") or 0, sum(by_status.values()))  # a watch adds files
+    total = run.get("total_files")  # None while a run's walk goes on, or when it was cut short
+    if total is not None or run.get("state") not in ("running", "interrupted"):
+        total = max(total or 0, sum(by_status.values()))  # a watch adds files
     return {
         "store": str(where),
         "last_run": {
@@ -121,7 +123,9 @@ def print_status(repo: str | Path, store: str | None, as_json: bool, out: IO[str
         if run["id"]
         else "last run:   none (no run has started in this store)",
         f"progress:   {progress['files_done_in_run']} files done in this run, "
-        f"{progress['files_known']} known of {progress['total_files']}",
+        f"{progress['files_known']} known"
+        + (f" of {progress['total_files']}" if progress["total_files"] is not None
+           else " (total not counted yet)"),
         "by status:  " + ", ".join(f"{k} {v}" for k, v in data["files_by_status"].items()),
         "languages:  " + ", ".join(f"{k} {v}" for k, v in data["files_by_language"].items()),
         f"checkpoint: {latest.get('id')} at batch {latest.get('batch_number')}, "

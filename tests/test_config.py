@@ -86,6 +86,7 @@ def test_bad_config_file(tmp_path: Path) -> None:
         (["--workers", "0"], "--workers: 0 is not allowed"),
         (["--sink", "nope:x"], "--sink: 'nope:x' is not allowed"),
         (["--workers", "two"], "--workers: 'two' is not allowed: must be an integer"),
+        (["--include", ""], "--include: ('',) is not allowed: a glob may not be empty"),
     ],
 )
 def test_cli_config_errors_exit_2_with_one_line(

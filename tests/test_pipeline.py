@@ -44,6 +44,8 @@ def test_ingest_end_to_end(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     db = repo / ".snake-pipe" / "records.sqlite"
     assert (repo / ".snake-pipe" / ".gitignore").read_text() == "*\n"
+    for path in (repo / ".snake-pipe").rglob("*"):  # the store is its user's only
+        assert path.stat().st_mode & 0o077 == 0, path
     files = {
         r[0]: r[1:] for r in rows(db, "SELECT path, language, status, error_category FROM files")
     }

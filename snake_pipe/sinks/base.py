@@ -8,6 +8,7 @@ batch they belong to.
 from __future__ import annotations
 
 import fcntl
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -90,7 +91,7 @@ def writer_lock(path: Path, display: str) -> IO[bytes]:
     the sink's, is made if need be."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        lock = open(path, "ab")  # noqa: SIM115 - the caller closes it
+        lock = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
     except OSError as exc:
         raise SinkError(f"{display}: cannot open {path} ({exc.strerror or exc})") from exc
     try:
