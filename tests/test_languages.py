@@ -1386,6 +1386,11 @@ def test_small_forms_of_real_code(tmp_path: Path) -> None:
         assert [(s.name, s.kind) for s in found] == [
             ("f", "function"), ("catch", "function"), ("then", "function")
         ]  # fmt: skip
+    cpp = extract(tmp_path, "f.h", "cpp", "class F {\n  template <class T> F(const T& f) : x_(f) {}\n"
+                  "  template <class T> explicit F(T* p);\n};\n")  # fmt: skip
+    assert [(s.name, s.kind) for s in cpp.symbols] == [
+        ("F", "class"), ("F", "constructor"), ("F", "constructor")
+    ]  # fmt: skip
     ts = extract(tmp_path, "a.d.ts", "typescript", "declare class A {\n  constructor(x: T);\n}\n")
     assert [(s.name, s.kind, s.scope) for s in ts.symbols] == [
         ("A", "class", None), ("constructor", "constructor", "A")

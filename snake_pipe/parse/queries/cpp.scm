@@ -119,6 +119,13 @@
   !type
   declarator: (function_declarator declarator: (destructor_name) @name)) @definition.method
   (#parent-type? @definition.method "field_declaration_list"))
+; The same under a template: `template <class T> Foo(const T& f) : f_(f) {}`.
+((template_declaration
+  [
+    (function_definition !type declarator: (function_declarator declarator: (identifier) @name))
+    (declaration !type declarator: (function_declarator declarator: (identifier) @name))
+  ] @definition.constructor) @_template
+  (#parent-type? @_template "field_declaration_list"))
 ; Without a return type and named in capitals: a macro call with a body, `TEST(Suite, Name) {`,
 ; named by the whole call (`TEST(Suite, Name)`) since the macro's name alone says nothing.
 ((function_definition
