@@ -1391,6 +1391,10 @@ def test_small_forms_of_real_code(tmp_path: Path) -> None:
     assert [(s.name, s.kind) for s in cpp.symbols] == [
         ("F", "class"), ("F", "constructor"), ("F", "constructor")
     ]  # fmt: skip
+    cpp = extract(tmp_path, "re2.cc", "cpp", "namespace n {\nRE2::RE2(const char* p) {}\n}\n")
+    assert [(s.name, s.kind, s.scope) for s in cpp.symbols] == [
+        ("n", "namespace", None), ("RE2", "constructor", "n")
+    ]  # fmt: skip
     ts = extract(tmp_path, "a.d.ts", "typescript", "declare class A {\n  constructor(x: T);\n}\n")
     assert [(s.name, s.kind, s.scope) for s in ts.symbols] == [
         ("A", "class", None), ("constructor", "constructor", "A")

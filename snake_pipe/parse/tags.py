@@ -311,7 +311,10 @@ def _nest(defs: list[tuple[tuple[int, int], _Def]]) -> list[Symbol]:
             kind = "method"
         scope = parent[2] if parent else None
         name = names[0]
-        if kind == "constructor" and name.isupper() and name != (scope or "").rpartition(".")[2]:
+        if (
+            kind == "constructor" and name.isupper() and parent and parent[1] in CLASS_LIKE
+            and name != parent[2].rpartition(".")[2]
+        ):  # fmt: skip
             continue  # a macro the grammar took for a constructor: `ABSL_LOCKS_REQUIRED(mu);`
         if emit:
             symbols.extend(Symbol(each, kind, start_line, end_line, scope) for each in names)
