@@ -391,7 +391,7 @@ record Money(long cents, String currency) {
 )
 
 
-# Methods have no scope (the receiver is not recorded); package-level const/var only.
+# A method's scope is its receiver's type; package-level const/var only.
 CASES.append(
     Case(
         "go",
@@ -409,8 +409,8 @@ CASES.append(
             ("Get", "method", 29, 29, "Getter"),
             ("Alias", "type", 32, 32, None),
             ("New", "function", 34, 36, None),
-            ("Get", "method", 38, 43, None),
-            ("String", "method", 45, 45, None),
+            ("Get", "method", 38, 43, "Store"),
+            ("String", "method", 45, 45, "Mode"),
         ],
         imports=["fmt", "context", "encoding/json", "github.com/lib/pq"],
         code="""\
@@ -649,8 +649,8 @@ CASES.append(
             ("Slot", "struct", 19, 19, "engine.Buffer"),
             ("Index", "type", 23, 23, "engine"),
             ("Mode", "enum", 24, 24, "engine"),
-            ("Buffer", "constructor", 27, 27, "engine"),
-            ("push", "method", 30, 33, "engine"),
+            ("Buffer", "constructor", 27, 27, "engine.Buffer"),
+            ("push", "method", 30, 33, "engine.Buffer"),
             ("helper", "function", 38, 38, None),
         ],
         imports=["vector", "engine/buffer.hpp"],
@@ -777,7 +777,7 @@ CASES.append(
             ("registry", "method", 22, 24, "Billing.Invoice"),
             ("paid?", "method", 27, 29, "Billing.Invoice"),
             ("tax", "method", 31, 33, "Billing.Invoice"),
-            ("Refund", "class", 37, 37, None),
+            ("Refund", "class", 37, 37, "Billing"),
             ("main", "function", 39, 41, None),
         ],
         imports=["json", "active_support/core_ext", "../lib/money", "billing/tax"],
@@ -1286,7 +1286,7 @@ int& Foo::at(int i) { return data[i]; }
         ("Mid", "struct", 5, "Outer"),
         ("Leaf", "struct", 6, None),
         ("go", "method", 6, "Leaf"),
-        ("at", "method", 8, None),
+        ("at", "method", 8, "Foo"),
     ]
 
 
@@ -1393,7 +1393,7 @@ def test_small_forms_of_real_code(tmp_path: Path) -> None:
     ]  # fmt: skip
     cpp = extract(tmp_path, "re2.cc", "cpp", "namespace n {\nRE2::RE2(const char* p) {}\n}\n")
     assert [(s.name, s.kind, s.scope) for s in cpp.symbols] == [
-        ("n", "namespace", None), ("RE2", "constructor", "n")
+        ("n", "namespace", None), ("RE2", "constructor", "n.RE2")
     ]  # fmt: skip
     ts = extract(tmp_path, "a.d.ts", "typescript", "declare class A {\n  constructor(x: T);\n}\n")
     assert [(s.name, s.kind, s.scope) for s in ts.symbols] == [

@@ -69,8 +69,9 @@ def query_source(language: str) -> str | None:
     return path.read_text(encoding="utf-8")
 
 
-# A definition being collected: (pattern index, kind, is a symbol, names, start line, end line)
-_Def = tuple[int, str, bool, tuple[str, ...], int, int]
+# A definition being collected: (pattern index, kind, is a symbol, names, start line, end line,
+# qualifier: the `A::B` of an out-of-line `A::B::name`, which adds to its scope)
+_Def = tuple[int, str, bool, tuple[str, ...], int, int, tuple[str, ...]]
 
 
 class TagsQuery(NamedTuple):
@@ -203,13 +204,15 @@ def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Imp
         names = captures.get("name")
         if (plan := plans[pattern]) is not None:  # the usual case: one definition
             if names and (nodes := captures.get(plan[0])):
-                _define(defs, pattern, plan[1], plan[2], nodes[0], names[0])
+                _define(defs, pattern, plan[1], plan[2], nodes[0], names[0],
+                        captures.get("_qualified"))  # fmt: skip
             continue
         for capture, nodes in captures.items():
             if capture == "import.module":
                 imports.append(_import(nodes))
             elif names and (definition := definitions[capture]) is not None:
-                _define(defs, pattern, *definition, nodes[0], names[0])
+                _define(defs, pattern, *definition, nodes[0], names[0],
+                        captures.get("_qualified"))  # fmt: skip
     imports.sort(key=lambda i: i.line)
     return _nest(sorted(defs.items(), key=lambda kv: (kv[0][0], -kv[0][1]))), imports
 
@@ -223,6 +226,7 @@ def _parent_is(captures: dict[str, list[ts.Node]], capture: str, types: frozense
 def _define(
     defs: dict[tuple[int, int], _Def],
     pattern: int, kind: str, emit: bool, node: ts.Node, name_node: ts.Node,
+    qualified: list[ts.Node] | None = None,
 ) -> None:  # fmt: skip
     key = node.byte_range
     if (seen := defs.get(key)) is not None and pattern >= seen[0]:  # the first pattern wins
@@ -246,7 +250,8 @@ def _define(
             first = node.child(0)
             if first is not None and first.type in _LEADING:
                 start_row = _code_start_row(node)
-        defs[key] = (pattern, kind, emit, (name,), start_row + 1, end_line)
+        qualifier = _qualifier(qualified[0], name_node) if qualified else ()
+        defs[key] = (pattern, kind, emit, (name,), start_row + 1, end_line, qualifier)
 
 
 # `namespace A.B;` (C#) and `namespace App\Models;` (PHP) hold no body: they name the scope
@@ -265,6 +270,16 @@ def _namespace_extent(node: ts.Node) -> tuple[tuple[int, int], tuple[int, int]]:
     if end is None:
         return node.byte_range, node.end_point
     return (node.start_byte, end.end_byte), end.end_point
+
+
+def _qualifier(qualified: ts.Node, name_node: ts.Node) -> tuple[str, ...]:
+    """What a query's @_qualified node adds to a definition's scope: the `A::B` of
+    `A::B::name` (template arguments dropped), or all of a node before the name (a Go
+    method's receiver type)."""
+    raw = (qualified.text or b"")[: name_node.start_byte - qualified.start_byte]
+    head = raw.decode("utf-8", "replace")
+    head = re.sub(r"<[^<>]*>", "", re.sub(r"<[^<>]*>", "", head))  # one nested level, `A<B<C>>`
+    return tuple(part for part in "".join(head.split()).split("::") if part)
 
 
 def _name(node: ts.Node) -> str:
@@ -303,13 +318,15 @@ def _nest(defs: list[tuple[tuple[int, int], _Def]]) -> list[Symbol]:
     """Give each definition its enclosing scope, turning functions in classes into methods."""
     symbols: list[Symbol] = []
     stack: list[tuple[int, str, str]] = []  # (end_byte, kind, dotted name)
-    for (start, end), (_, kind, emit, names, start_line, end_line) in defs:
+    for (start, end), (_, kind, emit, names, start_line, end_line, qualifier) in defs:
         while stack and stack[-1][0] <= start:
             stack.pop()
         parent = stack[-1] if stack else None
         if kind == "function" and parent and parent[1] in CLASS_LIKE:
             kind = "method"
         scope = parent[2] if parent else None
+        if qualifier:  # `void Foo::bar() {}` in namespace ns: scope ns.Foo
+            scope = ".".join((scope, *qualifier) if scope else qualifier)
         name = names[0]
         if (
             kind == "constructor" and name.isupper() and parent and parent[1] in CLASS_LIKE

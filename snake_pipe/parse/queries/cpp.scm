@@ -138,7 +138,8 @@
   declarator: (function_declarator declarator: (identifier) @name)) @definition.function
 
 ; Out-of-line definitions: `Foo::Foo()` and `Foo<T>::Foo()` are constructors; `Foo::bar()`,
-; `ns::Foo::bar()`, `Foo::~Foo()` and `Foo::operator==()` methods.
+; `ns::Foo::bar()`, `Foo::~Foo()` and `Foo::operator==()` methods. @_qualified: the
+; `ns::Foo::bar` whose `ns::Foo` adds to the scope.
 (function_definition
   declarator: (function_declarator
     declarator: [
@@ -149,7 +150,7 @@
         name: (_
           scope: [(namespace_identifier) @_scope (_ name: (type_identifier) @_scope)]
           name: (identifier) @name))
-    ])
+    ] @_qualified)
   (#eq? @_scope @name)) @definition.constructor
 (function_definition
   declarator: (function_declarator
@@ -161,7 +162,7 @@
         name: (_
           scope: [(namespace_identifier) @_scope (_ name: (type_identifier) @_scope)]
           name: (identifier) @name))
-    ])
+    ] @_qualified)
   (#not-eq? @_scope @name)) @definition.method
 (function_definition
   declarator: [
@@ -169,17 +170,17 @@
       declarator: [
         (_ scope: (_) name: [(destructor_name) (operator_name)] @name)
         (_ scope: (_) name: (_ name: [(destructor_name) (operator_name)] @name))
-      ])
+      ] @_qualified)
     (_ (function_declarator
       declarator: [
         (_ scope: (_) name: [(identifier) (destructor_name) (operator_name)] @name)
         (_ scope: (_) name: (_ name: [(identifier) (destructor_name) (operator_name)] @name))
-      ]) .)
+      ] @_qualified) .)
     (_ (_ (function_declarator
       declarator: [
         (_ scope: (_) name: [(identifier) (destructor_name) (operator_name)] @name)
         (_ scope: (_) name: (_ name: [(identifier) (destructor_name) (operator_name)] @name))
-      ]) .) .)
+      ] @_qualified) .) .)
   ]) @definition.method
 
 ; Members declared in a class body: `void push(const T&);`, `T* get();`, `T& at(size_t);`,

@@ -1,6 +1,6 @@
 ; Go tags.
-; Package clause, functions, methods (scope: none, Go methods sit at top level; the receiver
-; type is not recorded), structs, interfaces and their methods, other named types and type
+; Package clause, functions, methods (scope: their receiver's type), structs, interfaces
+; and their methods, other named types and type
 ; aliases, package-level constants and variables; imports.
 ; Alternatives are mutually exclusive: which of two matches on one node comes first is not
 ; guaranteed.
@@ -8,6 +8,17 @@
 (package_clause (package_identifier) @name) @definition.namespace
 
 (function_declaration name: (identifier) @name) @definition.function
+; A method's scope is its receiver's type (@_qualified): `func (s *Server[T]) Close()`, Server.
+(method_declaration
+  receiver: (parameter_list
+    (parameter_declaration
+      type: [
+        (type_identifier) @_qualified
+        (pointer_type (type_identifier) @_qualified)
+        (generic_type type: (type_identifier) @_qualified)
+        (pointer_type (generic_type type: (type_identifier) @_qualified))
+      ]))
+  name: (field_identifier) @name) @definition.method
 (method_declaration name: (field_identifier) @name) @definition.method
 
 (type_spec name: (type_identifier) @name type: (struct_type)) @definition.struct

@@ -8,9 +8,9 @@
 ; `#parent-type?` (ours, see tags.py), which costs less than a parent step to compile.
 
 (module name: (constant) @name) @definition.module
-(module name: (_ name: (constant) @name)) @definition.module
+(module name: (_ name: (constant) @name) @_qualified) @definition.module
 (class name: (constant) @name) @definition.class
-(class name: (_ name: (constant) @name)) @definition.class
+(class name: (_ name: (constant) @name) @_qualified) @definition.class
 
 ; `def` at the top of a file is a function; `initialize` in a class or module body a
 ; constructor; anywhere else (class, module, `class << self`, a block such as `included do`,
