@@ -46,6 +46,11 @@ def big_repo(root: Path, n: int = 2500) -> Path:
     return write_tree(root, files)
 
 
+def delete_database(db: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
 def report_of(path: Path) -> dict[str, object]:
     return dict(json.loads(path.read_text()))
 
@@ -114,8 +119,7 @@ def test_deleted_sqlite_is_rebuilt(tmp_path: Path) -> None:
     ingest(repo)
     db = repo / ".snake-pipe" / "records.sqlite"
     before = snapshot(db)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    delete_database(db)
     result = run_cli("ingest", repo)
     assert result.returncode == 0 and "out of step with the checkpoint store" in result.stderr
     assert snapshot(db) == before
@@ -142,8 +146,7 @@ def test_an_interrupted_rebuild_resumes_whole_and_a_new_sink_is_filled(tmp_path:
     ingest(repo)
     db = repo / ".snake-pipe" / "records.sqlite"
     expected = snapshot(db)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    delete_database(db)
     assert "out of step" in interrupted_ingest(repo)
     assert rows(db, "SELECT count(*) FROM files")[0][0] < 2750
     ingest(repo)  # resumes the rebuild: the files done before it are not in this database
