@@ -23,7 +23,7 @@ import lmdb
 from snake_pipe.config import Config
 from snake_pipe.errors import StoreError
 from snake_pipe.records import STATUSES, FileResult
-from snake_pipe.report import utc_now
+from snake_pipe.report import RunStats, utc_now
 
 FORMAT = 1
 TOOL = b"snake-pipe"
@@ -279,7 +279,7 @@ class Checkpointer:
     ``checkpoint_frequency`` batches and at least every ``checkpoint_interval_s`` seconds."""
 
     def __init__(
-        self, store: CheckpointStore, run: dict[str, Any], config: Config, stats: Any
+        self, store: CheckpointStore, run: dict[str, Any], config: Config, stats: RunStats
     ) -> None:
         self.store, self.run, self.stats = store, run, stats
         self.frequency, self.interval = config.checkpoint_frequency, config.checkpoint_interval_s
