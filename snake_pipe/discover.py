@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat as stat_mod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,12 +38,13 @@ def record_path(rel: str) -> str:
 
 @dataclass
 class Walker:
-    """Walks one repository; ``.git``, the ``store`` and what the configured sinks write are
-    never entered or listed."""
+    """Walks one repository; ``.git``, the ``store``, what the configured sinks write and the
+    run's other ``outputs`` (its report and event log) are never entered or listed."""
 
     root: Path
     config: Config
     store: Path | None = None
+    outputs: Sequence[Path] = ()
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
@@ -51,6 +52,11 @@ class Walker:
         for path in output_paths(self.config.sinks):
             if path.is_relative_to(self.root) and path != self.root:
                 never[path.relative_to(self.root).as_posix()] = "a sink's output is never ingested"
+        for path in self.outputs:
+            if path.is_relative_to(self.root) and path != self.root:
+                never[path.relative_to(self.root).as_posix()] = (
+                    "the run's report and event log are never ingested"
+                )
         if self.store is not None:
             store = self.store.resolve()
             if store.is_relative_to(self.root) and store != self.root:

@@ -67,6 +67,7 @@ class EventLog:
     """An event handler writing JSON lines to a file; thread-safe, flushed per event."""
 
     def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).resolve()
         try:
             self._file: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
         except OSError as exc:

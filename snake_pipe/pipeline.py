@@ -38,6 +38,7 @@ from snake_pipe.events import (
     BatchExecuted,
     CheckpointCreated,
     EventHandler,
+    EventLog,
     ExecutionFailed,
     ProgressUpdated,
     emit,
@@ -315,9 +316,15 @@ class Run:
         executor: str = "process",
         restart: bool = False,
         events: Sequence[EventHandler] = (),
+        report_path: str | Path | None = None,
     ) -> None:
         self.root = check_repo(repo)
         self.events = list(events)
+        # written during the run, so never ingested: else each run (or watch, at each batch)
+        # would pick up the last one's
+        self.outputs = [h.path for h in events if isinstance(h, EventLog)]
+        if report_path is not None:
+            self.outputs.append(Path(report_path).resolve())
         self.config = config
         self.store_dir = prepare_store(self.root, config)
         self.uris = sink_uris(config, self.store_dir)
@@ -522,9 +529,7 @@ class Run:
 
     def scan(self) -> bool:
         """Walk the repository and process what changed; True when the scan completed."""
-        discovery = Discovery(
-            Walker(self.root, self.config, self.store_dir), self.queue, self.planner
-        )
+        discovery = Discovery(self.walker(), self.queue, self.planner)
         discovery.start()
 
         finishing = False
@@ -556,6 +561,9 @@ class Run:
         self.run["total_files"] = discovery.found
         self.checkpointer.finish("running", self.planner.touched, deleted)
         return True
+
+    def walker(self) -> Walker:
+        return Walker(self.root, self.config, self.store_dir, self.outputs)
 
     def finish_due(self) -> bool:
         """Time for the sinks' deferred work (SQLite's indexes), in the background: the walk
@@ -609,7 +617,8 @@ def ingest(
     the checkpoint store; returns the run report. ``resume_command``: what an interruption
     tells the user to run (the command line's own, by default one from the repo and store)."""
     check_report_path(report_path)
-    with Run(repo, config, view=view, executor=executor, restart=restart, events=events) as run:
+    with Run(repo, config, view=view, executor=executor, restart=restart, events=events,
+             report_path=report_path) as run:
         with Interrupts(run.stop) as interrupts:
             try:
                 run.scan()

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from snake_pipe.batching import BatchOutcome, BatchSizer
 from snake_pipe.config import MAX_BATCH, MIN_BATCH, Config
-from snake_pipe.discover import Walker, record_path
+from snake_pipe.discover import record_path
 from snake_pipe.errors import RepositoryError, SinkError, SnakePipeError, StoreError
 from snake_pipe.events import EventHandler
 from snake_pipe.pipeline import (
@@ -178,7 +178,7 @@ class Watch:
         self.beat = _Beat(view or Silent())
         self.log = log or stderr_log
         self.run = Run(repo, config, view=self.beat, executor=executor, restart=restart,
-                       events=events)  # fmt: skip
+                       events=events, report_path=report_path)  # fmt: skip
         self.run.unwritten = self._write_later
         self.executor = executor
         self.poll, self.linger_s, self.report_path = poll, linger_s, report_path
@@ -216,13 +216,13 @@ class Watch:
             root = os.stat(run.root)
             self._root_id = (root.st_dev, root.st_ino)
             watcher = open_watcher(run.root, self.poll, self.log)
-            self.tree = Tree(Walker(run.root, run.config, run.store_dir), watcher)
+            self.tree = Tree(run.walker(), watcher)
             stack.callback(lambda: self.tree.watcher.close())  # the feed may swap it
             self._watch_tree()
             self.feed = Feed(self.tree, run.planner, self.queue, run.store, self.log)
             self.feed.start()
             stack.callback(self.feed.stop)
-            self._scan = Discovery(Walker(run.root, run.config, run.store_dir), self.queue,
+            self._scan = Discovery(run.walker(), self.queue,
                                    run.planner)  # fmt: skip
             self._scan.start()
             stack.callback(self.queue.shutdown)

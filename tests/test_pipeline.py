@@ -193,6 +193,18 @@ def test_events_file(tmp_path: Path) -> None:
     assert sum(line["records"] for line in executed) == 8
 
 
+def test_report_and_events_written_inside_the_repo_are_never_ingested(tmp_path: Path) -> None:
+    repo = sample_repo(tmp_path / "repo")
+    report, events = repo / "out" / "report.json", repo / "events.jsonl"
+    (repo / "out").mkdir()
+    for _ in range(2):
+        done = run_cli("ingest", repo, "--quiet", "--report", report, "--events", events)
+        assert done.returncode == 0, done.stderr
+    assert report.exists() and events.exists()
+    db = repo / ".snake-pipe" / "records.sqlite"
+    assert rows(db, "SELECT path FROM files WHERE path LIKE '%.json%'") == []
+
+
 def one_symbol(path: str, name: str) -> FileResult:
     return FileResult(path, "python", 1, 1, symbols=[Symbol(name, "function", 1, 2, None)])
 

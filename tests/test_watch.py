@@ -195,6 +195,22 @@ def test_stop_then_restart_catches_up_with_changes_made_while_stopped(tmp_path: 
     assert snapshot(db) == fresh_ingest(repo, tmp_path / "fresh")
 
 
+def test_an_event_log_inside_the_repo_is_not_watched(tmp_path: Path) -> None:
+    """Each batch appends to the log: were it watched, each write would make another batch."""
+    repo = sample_repo(tmp_path / "repo")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    events = repo / "events.jsonl"
+    with watching(repo, "--quiet", "--events", events):
+        wait_for(lambda: "src/a.py" in paths(db), "catch-up")
+        (repo / "src" / "a.py").write_text("def edited():\n    pass\n")
+        wait_for(lambda: symbols(db, "src/a.py") == {"edited"}, "an edit")
+        time.sleep(1.5)  # time for a write of the log to come back as a change
+        logged = events.read_text()
+        time.sleep(1.5)
+        assert events.read_text() == logged
+    assert "events.jsonl" not in paths(db)
+
+
 def test_git_operation_is_held_then_lands_as_full_batches(tmp_path: Path) -> None:
     repo = sample_repo(tmp_path / "repo")
     db = repo / ".snake-pipe" / "records.sqlite"
