@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Literal
 
 from snake_pipe import gitindex
-from snake_pipe.checkpoints import CheckpointStore, FileEntry, Lookups, same_stat_and_version
+from snake_pipe.checkpoints import (
+    CheckpointStore,
+    FileEntry,
+    Lookups,
+    reason_hash,
+    same_stat_and_version,
+)
 from snake_pipe.discover import Skip
 from snake_pipe.parse.tags import extractor_version
 from snake_pipe.records import FileResult, WorkItem
@@ -70,11 +76,9 @@ class Planner:
         if entry is None or not self._trusted(entry):
             return "add", item
         if isinstance(item, FileResult):
-            same = (entry.status, entry.size, entry.mtime_ns) == (
-                item.status,
-                item.size_bytes,
-                item.mtime_ns,
-            )
+            same = (entry.status, entry.size, entry.mtime_ns, entry.content_hash) == (
+                item.status, item.size_bytes, item.mtime_ns, item.content_hash or reason_hash(item),
+            )  # fmt: skip
             return ("unchanged" if same else "update"), item
         if entry.version != self.version(item.language or entry.language) or (
             entry.status == "failed"  # retried: its content may be what failed, so no prior hash

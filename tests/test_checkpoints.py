@@ -141,6 +141,24 @@ def test_discovery_settings_change_which_files_not_their_records(tmp_path: Path)
     assert report_of(report)["progress"]["processed_files"] == 44  # type: ignore[index]
 
 
+def test_a_link_not_followed_gets_its_new_reason_when_the_setting_changes(
+    tmp_path: Path,
+) -> None:
+    repo = write_tree(tmp_path / "repo", {"a.py": PY_SAMPLE})
+    (tmp_path / "outside.py").write_text("def outside():\n    pass\n")
+    (repo / "out.py").symlink_to(tmp_path / "outside.py")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    why = "SELECT status, error FROM files WHERE path = 'out.py'"
+    ingest(repo)
+    assert rows(db, why) == [("skipped", "symbolic link, not followed "
+                              "(follow_symlinks = true follows links inside the repo)")]  # fmt: skip
+    ingest(repo, "--follow-symlinks")
+    assert rows(db, why) == [("skipped", "symbolic link out of the repository")]
+    report = tmp_path / "r.json"
+    ingest(repo, "--follow-symlinks", "--report", report)  # the same again: nothing to write
+    assert report_of(report)["unchanged_files"] == 2
+
+
 def test_an_interrupted_rebuild_resumes_whole_and_a_new_sink_is_filled(tmp_path: Path) -> None:
     repo = big_repo(tmp_path / "repo", 2500)
     ingest(repo)
