@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import shutil
 import tempfile
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
@@ -34,7 +36,7 @@ from pydantic import ValidationError
 
 from snake_pipe.config import ENV_PREFIX, Config, QueueOrder, resolve_config
 from snake_pipe.errors import ConfigError
-from snake_pipe.executors import prestart
+from snake_pipe.executors import check_executor, prestart
 from snake_pipe.models import Change, FileRecord
 from snake_pipe.records import FileResult
 from snake_pipe.sinks.base import Sink
@@ -94,6 +96,23 @@ EXTRACT_DEFAULTS: dict[str, Any] = {"queue_order": "smallest_first"}
 
 
 # -- configuration ---------------------------------------------------------------------------
+
+# The command line's flags as the keywords that set the same things, for messages.
+_KEYWORDS = {"--sink": "sinks", "--executor": "executor", "--report": "report_path",
+             "--config": "config_file", "--store": "store"}  # fmt: skip
+_FLAG = re.compile(r"^--[a-z-]+")
+
+
+@contextmanager
+def _keyword_names() -> Iterator[None]:
+    """A setting refused names the keyword the caller passed, not its command-line flag."""
+    try:
+        yield
+    except ConfigError as exc:
+        message = str(exc)
+        if (found := _FLAG.match(message)) and found[0] in _KEYWORDS:
+            raise ConfigError(_KEYWORDS[found[0]] + message[found.end() :]) from None
+        raise
 
 
 def _normalized(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -282,12 +301,14 @@ def _items(batch: _Batch, changes: bool) -> Iterator[FileRecord | Change]:
 
 def _records(extraction: Extraction, changes: bool) -> Generator[Any, None, None]:
     try:
-        for batch in extraction.batches():
-            yield from _items(batch, changes)
+        with _keyword_names():  # a sink refused when the run opens it
+            for batch in extraction.batches():
+                yield from _items(batch, changes)
     finally:
         extraction.close()
 
 
+@_keyword_names()
 def _prepare(
     repo: PathLike,
     changes_only: bool,
@@ -306,7 +327,7 @@ def _prepare(
     if changes_only and resolved.store is None:
         raise ConfigError("changes_only=True needs store=DIR: the checkpoint store that remembers "
                           "what the consumer has already taken")  # fmt: skip
-    prestart(executor)
+    prestart(check_executor(executor))
     from snake_pipe.pipeline import check_repo
 
     root = check_repo(_path(repo))
@@ -408,7 +429,10 @@ async def _arecords(extraction: Extraction, changes: bool) -> AsyncGenerator[Any
     try:
         while True:
             # abandoned on cancel: cancel() below makes the pending fetch return soon
-            batch = await anyio.to_thread.run_sync(next, batches, None, abandon_on_cancel=True)
+            with _keyword_names():
+                batch = await anyio.to_thread.run_sync(
+                    next, batches, None, abandon_on_cancel=True
+                )
             if batch is None:
                 return
             for item in _items(batch, changes):
@@ -431,14 +455,15 @@ def ingest(
 ) -> RunReport:
     """What ``snake-pipe ingest REPO`` does: an incremental, resumable run into ``sinks``
     (default: SQLite in the store, ``REPO/.snake-pipe``); returns the run's report."""
-    resolved = make_config(options, config, config_file)
-    report = Path(report_path) if report_path is not None else None
-    prestart(executor)
     from snake_pipe import pipeline
 
-    return pipeline.ingest(
-        _path(repo), resolved, report_path=report, executor=executor, restart=restart
-    )
+    with _keyword_names():
+        resolved = make_config(options, config, config_file)
+        report = Path(report_path) if report_path is not None else None
+        prestart(check_executor(executor))
+        return pipeline.ingest(
+            _path(repo), resolved, report_path=report, executor=executor, restart=restart
+        )
 
 
 def _path(repo: object) -> Path:
@@ -464,6 +489,8 @@ def awatch(
     from snake_pipe.pipeline import check_repo
     from snake_pipe.watch import awatch_changes  # the watcher stage loads only when used
 
-    resolved = make_config(options, config, config_file)
-    root = check_repo(Path(repo))
+    with _keyword_names():
+        resolved = make_config(options, config, config_file)
+        root = check_repo(Path(repo))
+        check_executor(executor)
     return awatch_changes(root, resolved, executor=executor, poll=poll)

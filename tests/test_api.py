@@ -161,8 +161,17 @@ def test_invalid_options_raise_config_error_at_the_call(tmp_path: Path) -> None:
         snake_pipe.aextract(repo, batch_size=7)
     with pytest.raises(ConfigError, match="needs store=DIR"):
         snake_pipe.extract(repo, changes_only=True)
-    with pytest.raises(ConfigError, match="sink"):
+    # named as the keywords the caller passed, not as the command line's flags
+    with pytest.raises(ConfigError, match="^sinks: 'nosuch:x' is not allowed"):
         snake_pipe.ingest(repo, sinks=["nosuch:x"])
+    with pytest.raises(ConfigError, match="^executor: 'threads' is not allowed: use process"):
+        snake_pipe.extract(repo, executor="threads")
+    with pytest.raises(ConfigError, match="^executor: 'threads' is not allowed"):
+        snake_pipe.awatch(repo, executor="threads")
+    with pytest.raises(ConfigError, match=f"^report_path {tmp_path}: is a directory"):
+        snake_pipe.ingest(repo, report_path=tmp_path)
+    with pytest.raises(ConfigError, match=f"^sinks jsonl:{tmp_path}: is a directory"):
+        next(snake_pipe.extract(repo, sinks=[f"jsonl:{tmp_path}"], executor="inline"))
     with pytest.raises(RepositoryError, match="does not exist"):
         snake_pipe.extract(tmp_path / "missing")
     for repo_value in (None, 123):
