@@ -1395,6 +1395,14 @@ def test_small_forms_of_real_code(tmp_path: Path) -> None:
     assert [(s.name, s.kind, s.scope) for s in cpp.symbols] == [
         ("n", "namespace", None), ("RE2", "constructor", "n.RE2")
     ]  # fmt: skip
+    cpp = extract(tmp_path, "n.h", "cpp", "namespace a::inline b::c {\nstruct S { void f(); };\n}\n"
+                  "void x::Y::Z::g() {}\n")  # fmt: skip
+    assert [(s.name, s.kind, s.scope) for s in cpp.symbols] == [
+        ("c", "namespace", "a.b"), ("S", "struct", "a.b.c"), ("f", "method", "a.b.c.S"),
+        ("g", "method", "x.Y.Z"),
+    ]  # fmt: skip
+    rs = extract(tmp_path, "a.rs", "rust", "impl AsRef<str> for &str {\n    fn as_ref(&self) {}\n}\n")
+    assert [(s.name, s.scope) for s in rs.symbols] == [("as_ref", "str")]
     ts = extract(tmp_path, "a.d.ts", "typescript", "declare class A {\n  constructor(x: T);\n}\n")
     assert [(s.name, s.kind, s.scope) for s in ts.symbols] == [
         ("A", "class", None), ("constructor", "constructor", "A")

@@ -36,7 +36,7 @@ from snake_pipe.languages import HEADER_LANGUAGES
 from snake_pipe.records import Import, Symbol
 
 # Bump when extraction code changes what records a file yields: files are parsed again.
-EXTRACTOR_VERSION = 6
+EXTRACTOR_VERSION = 7
 CLASS_LIKE = frozenset(
     {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
 )
@@ -279,6 +279,7 @@ def _qualifier(qualified: ts.Node, name_node: ts.Node) -> tuple[str, ...]:
     raw = (qualified.text or b"")[: name_node.start_byte - qualified.start_byte]
     head = raw.decode("utf-8", "replace")
     head = re.sub(r"<[^<>]*>", "", re.sub(r"<[^<>]*>", "", head))  # one nested level, `A<B<C>>`
+    head = re.sub(r"\binline\s", "", head)  # `namespace a::inline b::c`
     return tuple(part for part in "".join(head.split()).split("::") if part)
 
 

@@ -3,12 +3,12 @@
 ; functions, methods (defined in the class, declared in the class, or defined out of line as
 ; `Foo::bar` or `ns::Foo::bar`), constructors, macros and namespace-level `const`/`constexpr`
 ; variables; `#include` paths and C++20 `import`s.
-; Out-of-line definitions `void Foo::bar() {}` are methods named `bar` whose scope is NOT
-; `Foo` (scope comes from nesting only); `Foo::Foo()` is a constructor. A namespace-qualified
-; free function `void ns::f() {}` is reported as a method too (the grammar cannot tell).
-; Names qualified more than twice (`a::B::C::f`) are left out, and so are lambdas, fields,
-; `operator T()` conversions and free function prototypes (declarations, not definitions);
-; declarations inside a class body are kept (they make up the class).
+; Out-of-line definitions `void Foo::bar() {}` are methods named `bar` whose scope is `Foo`
+; after the enclosing ones; `Foo::Foo()` is a constructor. A namespace-qualified free function
+; `void ns::f() {}` is reported as a method too (the grammar cannot tell).
+; Names qualified more than three times (`a::b::C::D::f`) are left out, and so are lambdas,
+; fields, `operator T()` conversions and free function prototypes (declarations, not
+; definitions); declarations inside a class body are kept (they make up the class).
 ; Compiling costs every worker time for each step that names a node type and has children
 ; (C++'s grammar is big): the wrappers in between are wildcards, `(_ name: ...)` for a
 ; `qualified_identifier` or `template_type`, `(_ (function_declarator ...) .)` for a pointer,
@@ -19,8 +19,15 @@
 ; Where two patterns match one node, the earlier pattern wins (extraction keeps the first), so
 ; a general pattern may follow a narrower one instead of listing every other context.
 
+(namespace_definition name: (namespace_identifier) @name) @definition.namespace
+; C++17 `namespace a::b::c {}`: namespace `c` in scope `a.b` (@_qualified adds `a::b`).
 (namespace_definition
-  name: [(namespace_identifier) (nested_namespace_specifier)] @name) @definition.namespace
+  name: (nested_namespace_specifier
+    [
+      (namespace_identifier) @name
+      (nested_namespace_specifier
+        [(namespace_identifier) @name (nested_namespace_specifier (_) @name .)] .)
+    ] .) @_qualified) @definition.namespace
 
 ; Classes, structs, unions with a body: `class Foo`, `struct hash<Foo>` (-> `hash`),
 ; `struct std::hash<Foo>` (-> `hash`).
@@ -150,6 +157,11 @@
         name: (_
           scope: [(namespace_identifier) @_scope (_ name: (type_identifier) @_scope)]
           name: (identifier) @name))
+      (_
+        name: (_
+          name: (_
+            scope: [(namespace_identifier) @_scope (_ name: (type_identifier) @_scope)]
+            name: (identifier) @name)))
     ] @_qualified)
   (#eq? @_scope @name)) @definition.constructor
 (function_definition
@@ -162,6 +174,11 @@
         name: (_
           scope: [(namespace_identifier) @_scope (_ name: (type_identifier) @_scope)]
           name: (identifier) @name))
+      (_
+        name: (_
+          name: (_
+            scope: [(namespace_identifier) @_scope (_ name: (type_identifier) @_scope)]
+            name: (identifier) @name)))
     ] @_qualified)
   (#not-eq? @_scope @name)) @definition.method
 (function_definition

@@ -35,14 +35,15 @@
   type: (reference_type
     type: (generic_type
       type: (scoped_type_identifier name: (type_identifier) @name)))) @scope.impl
-; Anything else is named by its text: `impl Trait for [T]` -> scope `[T]`.
+; Anything else is named by its text, without the reference: `impl Trait for [T]` and
+; `impl Trait for &str` -> scopes `[T]` and `str`.
 (impl_item
   type: (reference_type
     type: [
       (primitive_type) (reference_type) (pointer_type) (array_type) (tuple_type) (unit_type)
       (dynamic_type) (abstract_type) (bounded_type) (function_type) (never_type)
       (macro_invocation) (metavariable)
-    ]) @name) @scope.impl
+    ] @name)) @scope.impl
 (impl_item
   type: [
     (primitive_type) (pointer_type) (array_type) (tuple_type) (unit_type)
