@@ -333,6 +333,7 @@ CASES.append(
             ("Money", "class", 42, 46, None),
             ("Money", "constructor", 43, 45, "Money"),
             ("Audited", "interface", 48, 50, None),
+            ("value", "method", 49, 49, "Audited"),
         ],
         imports=["java.util.List", "java.util.concurrent", "java.util.Objects.requireNonNull"],
         code="""\

@@ -1,6 +1,7 @@
 ; Java tags.
-; Package, classes, interfaces, enums, records, annotation types, methods, constructors and
-; upper-case constant fields; imports.
+; Package, classes, interfaces, enums, records, annotation types, methods (and an annotation
+; type's elements, `String value() default "";`), constructors and upper-case constant fields;
+; imports.
 ; A definition starts at its first line after its annotations (tags.py skips them), as
 ; Python's starts after its decorators; it ends with its body.
 
@@ -13,6 +14,7 @@
 (enum_declaration name: (identifier) @name) @definition.enum
 
 (method_declaration name: (identifier) @name) @definition.method
+(annotation_type_element_declaration name: (identifier) @name) @definition.method
 (constructor_declaration name: (identifier) @name) @definition.constructor
 (compact_constructor_declaration name: (identifier) @name) @definition.constructor
 
