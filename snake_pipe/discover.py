@@ -65,6 +65,9 @@ class Walker:
                 )
         self.rules = Rules(self.root, self.config, never)
         self._seen_dirs: set[tuple[int, int]] = set()
+        # followed links to files, by their targets' paths: a watch that sees a target change
+        # redoes its links too (the OS reports the change at the target only)
+        self.file_links: dict[str, set[str]] = {}
         self._skip: Skip | None = None
         self.skipped = 0
 
@@ -190,8 +193,10 @@ class Walker:
                 yield _walked_already(rel)  # a loop, or a second way into a walked directory
             else:
                 subdirs.append(rel)
-        elif stat_mod.S_ISREG(st.st_mode) and (found := self.file_item(rel, entry.path, None)):
-            yield found
+        elif stat_mod.S_ISREG(st.st_mode):
+            self.file_links.setdefault(Path(target).relative_to(self.root).as_posix(), set()).add(rel)
+            if found := self.file_item(rel, entry.path, None):
+                yield found
 
 
 def _walked_already(rel: str) -> FileResult:

@@ -534,6 +534,8 @@ class Feed:
             self._settle_dir(rel, at, items, deletions)
         elif self.tree.wanted(rel, False):
             items.extend((item, at) for item in self.tree.item(rel))
+            for link in self.tree.walker.file_links.get(rel, ()):
+                items.extend((item, at) for item in self.tree.item(link))
         else:
             deletions.append(Deletion(rel, False, at))
 

@@ -195,6 +195,17 @@ def test_stop_then_restart_catches_up_with_changes_made_while_stopped(tmp_path: 
     assert snapshot(db) == fresh_ingest(repo, tmp_path / "fresh")
 
 
+def test_a_followed_link_is_redone_when_its_target_changes(tmp_path: Path) -> None:
+    repo = sample_repo(tmp_path / "repo")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    (repo / "alias.py").symlink_to(repo / "src" / "a.py")
+    with watching(repo, "--quiet", "--follow-symlinks"):
+        wait_for(lambda: "alias.py" in paths(db), "catch-up")
+        assert symbols(db, "alias.py") == symbols(db, "src/a.py") != set()
+        (repo / "src" / "a.py").write_text("def through_the_link():\n    pass\n")
+        wait_for(lambda: symbols(db, "alias.py") == {"through_the_link"}, "the link's records")
+
+
 def test_an_event_log_inside_the_repo_is_not_watched(tmp_path: Path) -> None:
     """Each batch appends to the log: were it watched, each write would make another batch."""
     repo = sample_repo(tmp_path / "repo")
