@@ -1412,6 +1412,9 @@ def test_small_forms_of_real_code(tmp_path: Path) -> None:
     assert [s.name for s in go.symbols] == ["p", "X"]
     cs = extract(tmp_path, "a.cs", "csharp", "using M = Maybe<Method>;\nusing System;\n")
     assert [i.module for i in cs.imports] == ["Maybe<Method>", "System"]
+    # a NUL past git's binary sniff: U+FFFD in every sink, since PostgreSQL's text has no NUL
+    js = extract(tmp_path, "n.js", "javascript", "//" + "x" * 8000 + '\nimport x from "a\0b";\n')
+    assert [i.module for i in js.imports] == ["a\ufffdb"]
     c = extract(tmp_path, "a.c", "c", '#include <stdio.h>\n#include "a/b.h"\n')
     assert [i.module for i in c.imports] == ["stdio.h", "a/b.h"]
 

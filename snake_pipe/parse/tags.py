@@ -143,7 +143,14 @@ def extractor_version(language: str | None, fingerprint: str) -> int:
 
 
 def _text(node: ts.Node) -> str:
-    return (node.text or b"").decode("utf-8", "replace")
+    return _decoded(node.text or b"")
+
+
+def _decoded(raw: bytes) -> str:
+    """Text for records: bad UTF-8 and NUL (which PostgreSQL's text cannot hold) become
+    U+FFFD here, so that every sink holds the same names."""
+    text = raw.decode("utf-8", "replace")
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def module_text(node: ts.Node) -> str:
@@ -168,7 +175,7 @@ def _import(nodes: list[ts.Node]) -> Import:
     raw = (parent.text or b"")[
         first.start_byte - parent.start_byte : last.end_byte - parent.start_byte
     ]
-    return Import(_unquoted(raw.decode("utf-8", "replace")), first.start_point[0] + 1)
+    return Import(_unquoted(_decoded(raw)), first.start_point[0] + 1)
 
 
 def _definitions(query: ts.Query) -> dict[str, tuple[str, bool] | None]:
