@@ -1433,6 +1433,16 @@ function helper(a: ?string): number { return 1; }
 """
 
 
+def test_scala_3_indented_definitions_end_with_their_last_line(tmp_path: Path) -> None:
+    """Its grammar ends an indented body where the next line's code starts."""
+    code = ("object Main:\n  def f(x: Int): Int =\n    x + 1\n\n  class C:\n    def h = 2\n"
+            "    // trailing comment\n\n  val y = 3\n")  # fmt: skip
+    found = extract(tmp_path, "a.scala", "scala", code).symbols
+    assert [(s.name, s.start_line, s.end_line) for s in found] == [
+        ("Main", 1, 9), ("f", 2, 3), ("C", 5, 6), ("h", 6, 6), ("y", 9, 9)
+    ]  # fmt: skip
+
+
 def test_flow_javascript_is_parsed_with_the_tsx_grammar(tmp_path: Path) -> None:
     """Flow's annotations are errors to the JavaScript grammar, which then loses most
     definitions; the file stays `javascript`. A `@flow` after the code starts is no pragma."""

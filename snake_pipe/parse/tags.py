@@ -35,6 +35,8 @@ import tree_sitter_language_pack as tslp
 from snake_pipe.languages import HEADER_LANGUAGES
 from snake_pipe.records import Import, Symbol
 
+# Languages whose grammar ends an indented body where the next line's code starts.
+INDENTED_BODIES = frozenset({"scala"})
 # Bump when extraction code changes what records a file yields: files are parsed again.
 EXTRACTOR_VERSION = 7
 CLASS_LIKE = frozenset(
@@ -84,6 +86,9 @@ class TagsQuery(NamedTuple):
     plans: tuple[tuple[str, str, bool] | None, ...]
     # per pattern: (capture, parent types) of its #parent-type?, if it has one
     parents: tuple[tuple[str, frozenset[str]] | None, ...]
+    # a definition ends with its last token, not where its indented body ends (Scala 3's
+    # bodies end where the next line's code starts)
+    trim_ends: bool = False
 
 
 @cache
@@ -105,8 +110,9 @@ def compile_tags(language: str, source: str) -> TagsQuery:
     ]
     definitions = _definitions(query)
     return TagsQuery(
-        query, definitions, _plans(texts, definitions), tuple(map(_parent_check, texts))
-    )
+        query, definitions, _plans(texts, definitions), tuple(map(_parent_check, texts)),
+        trim_ends=language in INDENTED_BODIES,
+    )  # fmt: skip
 
 
 def _parent_check(text: str) -> tuple[str, frozenset[str]] | None:
@@ -204,7 +210,7 @@ def _plans(
 def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Import]]:
     defs: dict[tuple[int, int], _Def] = {}  # by the definition node's bytes
     imports: list[Import] = []
-    query, definitions, plans, parents = tags
+    query, definitions, plans, parents, trim = tags
     for pattern, captures in ts.QueryCursor(query).matches(root):
         if (check := parents[pattern]) is not None and not _parent_is(captures, *check):
             continue
@@ -212,14 +218,14 @@ def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Imp
         if (plan := plans[pattern]) is not None:  # the usual case: one definition
             if names and (nodes := captures.get(plan[0])):
                 _define(defs, pattern, plan[1], plan[2], nodes[0], names[0],
-                        captures.get("_qualified"))  # fmt: skip
+                        captures.get("_qualified"), trim)  # fmt: skip
             continue
         for capture, nodes in captures.items():
             if capture == "import.module":
                 imports.append(_import(nodes))
             elif names and (definition := definitions[capture]) is not None:
                 _define(defs, pattern, *definition, nodes[0], names[0],
-                        captures.get("_qualified"))  # fmt: skip
+                        captures.get("_qualified"), trim)  # fmt: skip
     imports.sort(key=lambda i: i.line)
     return _nest(sorted(defs.items(), key=lambda kv: (kv[0][0], -kv[0][1]))), imports
 
@@ -233,7 +239,7 @@ def _parent_is(captures: dict[str, list[ts.Node]], capture: str, types: frozense
 def _define(
     defs: dict[tuple[int, int], _Def],
     pattern: int, kind: str, emit: bool, node: ts.Node, name_node: ts.Node,
-    qualified: list[ts.Node] | None = None,
+    qualified: list[ts.Node] | None = None, trim: bool = False,
 ) -> None:  # fmt: skip
     key = node.byte_range
     if (seen := defs.get(key)) is not None and pattern >= seen[0]:  # the first pattern wins
@@ -252,6 +258,8 @@ def _define(
             and node.child_by_field_name("body") is None
         ):  # fmt: skip
             key, (end_row, end_col) = _namespace_extent(node)
+        elif trim:
+            end_row, end_col = _last_token_end(node)
         end_line = end_row + (0 if end_col == 0 and end_row > start_row else 1)
         if start_row != name_node.start_point[0]:
             first = node.child(0)
@@ -259,6 +267,27 @@ def _define(
                 start_row = _code_start_row(node)
         qualifier = _qualifier(qualified[0], name_node) if qualified else ()
         defs[key] = (pattern, kind, emit, (name,), start_row + 1, end_line, qualifier)
+
+
+_COMMENTS = frozenset({"comment", "block_comment", "line_comment"})
+
+
+def _last_token_end(node: ts.Node) -> tuple[int, int]:
+    """Where the last token of ``node`` ends; comments and zero-width tokens (an outdent) do
+    not count."""
+    while node.child_count:
+        i = node.child_count - 1
+        last = node.child(i)
+        while (
+            last is not None and i > 0
+            and (last.start_byte == last.end_byte or last.type in _COMMENTS)
+        ):  # fmt: skip
+            i -= 1
+            last = node.child(i)
+        if last is None:
+            break
+        node = last
+    return node.end_point
 
 
 # `namespace A.B;` (C#) and `namespace App\Models;` (PHP) hold no body: they name the scope
