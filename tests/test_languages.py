@@ -1371,6 +1371,27 @@ G_END_DECLS
         ("m", "method", 5, "absl.StatusOr"),
         ("kX", "constant", 10, None),
     ]
+    # two macros, an empty body, a macro after a pointer-returning method, a specialisation
+    source = """\
+class ABSL_LOCKABLE ABSL_ATTRIBUTE_WARN_UNUSED Mutex : public Base {
+  void Lock() {}
+};
+class Holder {
+  Mutex* mu() ABSL_LOCK_RETURNED(mu_) { return &mu_; }
+};
+class OPENSSL_EXPORT Empty : public Base {};
+template <>
+int Parse<int>(const char* s) { return 0; }
+"""
+    result = extract(tmp_path, "mutex.h", "cpp", source)
+    assert [(s.name, s.kind, s.start_line, s.scope) for s in result.symbols] == [
+        ("Mutex", "class", 1, None),
+        ("Lock", "method", 2, "Mutex"),
+        ("Holder", "class", 4, None),
+        ("mu", "method", 5, "Holder"),
+        ("Empty", "class", 7, None),
+        ("Parse", "function", 9, None),
+    ]
 
 
 def test_small_forms_of_real_code(tmp_path: Path) -> None:

@@ -43,6 +43,17 @@
 ; `class EXPORT_MACRO Foo {` and `struct GTEST_API_ Foo : Base {`, which the grammar reads as
 ; a function returning `class EXPORT_MACRO` (with the base list in an ERROR): the name is the
 ; identifier after the macro.
+; Two macros, `class EXPORT_A EXPORT_B Foo {`: the name is alone in an ERROR.
+((function_definition
+  type: (_ "class") . (identifier) @_macro . (ERROR . (identifier) @name)) @definition.class
+  (#match? @_macro "^[A-Z][A-Z0-9_]*$"))
+; With an empty body, `class EXPORT Foo : public Base {};` is a variable `Foo` of type
+; `class EXPORT` with an empty initializer list.
+((declaration
+  type: (class_specifier name: (type_identifier) @_macro) .
+  declarator: (init_declarator
+    declarator: (identifier) @name value: (initializer_list))) @definition.class
+  (#match? @_macro "^[A-Z][A-Z0-9_]*$"))
 (function_definition
   type: (_ "class") . [(ERROR . (identifier) @name) (identifier) @name]) @definition.class
 (function_definition
@@ -69,6 +80,11 @@
     (init_declarator declarator: (identifier) @name value: (argument_list))
   ])
   declarator: [(function_declarator) (identifier)]) @definition.function
+; `Mutex* mu() ABSL_LOCK_RETURNED(mu_) {`: the same inside a pointer or reference declarator.
+(function_definition
+  declarator: (_
+    (ERROR (function_declarator declarator: [(field_identifier) (identifier)] @name))
+    declarator: (function_declarator))) @definition.function
 (function_definition
   (ERROR [
     (function_declarator declarator: (_ scope: (_) name: (identifier) @name))
@@ -102,11 +118,13 @@
     !type declarator: (function_declarator declarator: (identifier) @_macro)) @definition.method
   (#match? @_macro "^[A-Z][A-Z0-9_]*$"))
 ; Functions defined in a namespace or a class body (where they become methods by nesting):
-; `int f()`, `T* f()`, `T& f()`, `T** f()`, `~Foo()`, `operator[]()`.
+; `int f()`, `T* f()`, `T& f()`, `T** f()`, `~Foo()`, `operator[]()`, and specialisations,
+; `template <> int f<X>()`.
 (function_definition
   declarator: [
     (function_declarator
       declarator: [(field_identifier) (destructor_name) (operator_name)] @name)
+    (function_declarator declarator: (template_function name: (identifier) @name))
     (_ (function_declarator
       declarator: [(field_identifier) (destructor_name) (operator_name) (identifier)] @name) .)
     (_ (_ (function_declarator
