@@ -366,6 +366,7 @@ class Run:
             check_owner(self.store, self.root, self.store_dir)
             self.sinks = stack.enter_context(open_sinks(self.uris))
             before = self.store.last_run()
+            fresh = self.store.count() == 0  # a first run, or one after --restart
             self.run = run = start_run(self.store, self.config, self.root, self.uris, self.view)
             trust = in_step(self.store, self.sinks, self.run, self.view)
             rebuilt = run.get("rebuilt_after")
@@ -381,6 +382,8 @@ class Run:
             begun = True
             for sink in self.sinks:
                 sink.begin_run(self.run["id"])
+                if fresh or not trust:
+                    sink.rewrite_all()
         except BaseException:
             if run is not None and not begun:  # no sink heard of it: leave no run to resume
                 self.store.restore_run(run, before)

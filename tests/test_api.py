@@ -138,7 +138,8 @@ def test_extract_also_writes_the_sinks_it_is_given(tmp_path: Path) -> None:
     repo = sample_repo(tmp_path / "repo")
     out = tmp_path / "out.jsonl"
     paths = {r.path for r in snake_pipe.extract(repo, sinks=[f"jsonl:{out}"], workers=2)}
-    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    reset, *lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert reset == {"op": "reset"}  # no store: every call writes every file
     assert {line["path"] for line in lines} == paths and len(paths) == 5
 
 
@@ -433,4 +434,4 @@ def test_ingest_into_chosen_sinks_and_store(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     report = snake_pipe.ingest(repo, store=tmp_path / "store", sinks=[f"jsonl:{out}"],
                                config=Config(workers=1))  # fmt: skip
-    assert report.store == str(tmp_path / "store") and len(out.read_text().splitlines()) == 5
+    assert report.store == str(tmp_path / "store") and len(out.read_text().splitlines()) == 6

@@ -254,7 +254,9 @@ def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
     assert rerun.returncode == 0
     assert "resuming run" in rerun.stderr and "files already done" in rerun.stderr
     assert rows(db, "SELECT count(*) FROM files") == [(2750,)]
-    assert len({json.loads(line)["path"] for line in feed.read_text().splitlines()}) == 2750
+    lines = [json.loads(line) for line in feed.read_text().splitlines()]
+    assert lines[0] == {"op": "reset"} and sum(d["op"] == "reset" for d in lines) == 1
+    assert len({d["path"] for d in lines[1:]}) == 2750  # the resumed run appended
 
 
 def test_a_second_sigint_stops_at_once_and_still_resumes(tmp_path: Path) -> None:
@@ -402,4 +404,4 @@ def test_two_runs_on_one_sink_do_not_overlap(tmp_path: Path) -> None:
             "or pass another sink\n"
         )
     assert rows(db, "SELECT count(*) FROM files") == [(22,)]
-    assert len(feed.read_text().splitlines()) == 22
+    assert len(feed.read_text().splitlines()) == 1 + 22  # a reset, then every file

@@ -123,6 +123,26 @@ def test_jsonl_feed_is_appended_by_the_run_it_holds_only(tmp_path: Path) -> None
         assert [json.loads(line)["path"] for line in feed.read_text().splitlines()] == expected
 
 
+def test_jsonl_feed_says_when_a_run_writes_every_file(tmp_path: Path) -> None:
+    """A reader applying the feeds in order must drop what it holds when a run writes every
+    file again: paths gone meanwhile get no deletion then."""
+    repo = write_tree(tmp_path / "repo", {"a.py": PY_SAMPLE, "b.js": JS_SAMPLE})
+    out = tmp_path / "out.jsonl"
+
+    def feed(*args: str) -> list[tuple[str, str | None]]:
+        done = run_cli("ingest", repo, "--sink", "sqlite", "--sink", f"jsonl:{out}", *args)
+        assert done.returncode == 0, done.stderr
+        lines = [json.loads(line) for line in out.read_text().splitlines()]
+        return [(d["op"], d.get("path")) for d in lines]
+
+    assert feed() == [("reset", None), ("upsert", "a.py"), ("upsert", "b.js")]
+    (repo / "a.py").unlink()
+    assert feed() == [("delete", "a.py")]
+    assert feed("--restart") == [("reset", None), ("upsert", "b.js")]
+    (repo / ".snake-pipe" / "records.sqlite").unlink()  # out of step: rebuilt
+    assert feed() == [("reset", None), ("upsert", "b.js")]
+
+
 def test_jsonl_and_sqlite_sinks_together_with_ast(tmp_path: Path) -> None:
     repo = write_tree(tmp_path / "repo", {"a.py": PY_SAMPLE, "b.js": JS_SAMPLE})
     out, db = tmp_path / "out.jsonl", tmp_path / "db.sqlite"
@@ -130,7 +150,8 @@ def test_jsonl_and_sqlite_sinks_together_with_ast(tmp_path: Path) -> None:
         "ingest", repo, "--sink", f"jsonl:{out}", "--sink", f"sqlite:{db}", "--ast", "--quiet"
     )
     assert result.returncode == 0, result.stderr
-    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    reset, *lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert reset == {"op": "reset"}  # a first run writes every file
     assert {d["path"] for d in lines} == {"a.py", "b.js"} and all(
         d["op"] == "upsert" for d in lines
     )

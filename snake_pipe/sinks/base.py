@@ -36,6 +36,11 @@ class Sink(ABC):
     def begin_run(self, run_id: str) -> None:
         """A run starts writing (sinks that keep metadata record it)."""
 
+    def rewrite_all(self) -> None:
+        """Called after ``begin_run`` when the run writes every file again (the first run, one
+        after ``--restart``, a rebuild): what a reader kept from earlier runs is to be dropped,
+        since paths gone meanwhile get no deletion. Change feeds tell their readers."""
+
     def end_run(self, run_id: str) -> None:
         """A run finished writing everything it had."""
 

@@ -1,4 +1,5 @@
-"""JSON lines: one line per file (``"op": "upsert"``) or removed path (``"op": "delete"``).
+"""JSON lines: one line per file (``"op": "upsert"``) or removed path (``"op": "delete"``),
+after a ``"op": "reset"`` line when the run writes every file again (drop what you hold).
 
 The file is a change feed of one run: it is rewritten at the start of each run and holds what
 that run produced, flushed after every batch so a consumer can tail it. A run resumed after an
@@ -80,10 +81,16 @@ class JSONLSink(Sink):
     def begin_run(self, run_id: str) -> None:
         self._out(run_id)
 
+    def rewrite_all(self) -> None:
+        self._lines([json.dumps({"op": "reset"})])
+
     def write(self, results: Sequence[FileResult], deleted: Sequence[str] = ()) -> None:
-        out = self._out()
         lines = [json.dumps({"op": "delete", "path": p}) for p in deleted]
         lines += [json.dumps({"op": "upsert", **record_dict(r)}) for r in results]
+        self._lines(lines)
+
+    def _lines(self, lines: list[str]) -> None:
+        out = self._out()
         try:
             if lines:
                 out.write("\n".join(lines) + "\n")
