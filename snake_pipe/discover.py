@@ -8,6 +8,7 @@ discovered file gets a row.
 from __future__ import annotations
 
 import os
+import re
 import stat as stat_mod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,8 +26,11 @@ Skip = Callable[[str, int, int, str | None], bool]
 
 
 def record_path(rel: str) -> str:
-    """A path as stored: undecodable bytes of a file name become ``\\xNN`` escapes."""
-    if rel.isascii():
+    """A path as stored: undecodable bytes of a file name become ``\\xNN`` escapes, and a
+    backslash is doubled, so that no two names give one path (``os_path`` undoes it)."""
+    if "\\" in rel:
+        rel = rel.replace("\\", "\\\\")
+    elif rel.isascii():
         return rel
     try:
         rel.encode("utf-8")
@@ -34,6 +38,23 @@ def record_path(rel: str) -> str:
     except UnicodeEncodeError:
         raw = rel.encode("utf-8", "surrogateescape")
         return raw.decode("utf-8", "backslashreplace")
+
+
+_ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2})")
+
+
+def os_path(path: str) -> str:
+    """The repository-relative file name a stored ``path`` was made from."""
+    if "\\" not in path:
+        return path
+    return _ESCAPE.sub(_unescape, path)
+
+
+def _unescape(found: re.Match[str]) -> str:
+    escape = found[1]
+    if escape == "\\":
+        return escape
+    return bytes([int(escape[1:], 16)]).decode("utf-8", "surrogateescape")
 
 
 @dataclass

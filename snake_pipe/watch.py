@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from snake_pipe.batching import BatchOutcome, BatchSizer
 from snake_pipe.config import MAX_BATCH, MIN_BATCH, Config
-from snake_pipe.discover import record_path
+from snake_pipe.discover import os_path, record_path
 from snake_pipe.errors import RepositoryError, SinkError, SnakePipeError, StoreError
 from snake_pipe.events import EventHandler
 from snake_pipe.pipeline import (
@@ -426,7 +426,7 @@ class Watch:
         if isinstance(item, WorkItem):
             rel = item.abs_path[len(root) + 1 :] if item.abs_path.startswith(root) else item.path
         else:
-            rel = item.path
+            rel = os_path(item.path)
         try:
             st = os.stat(item.abs_path) if isinstance(item, WorkItem) else os.lstat(f"{root}/{rel}")
         except OSError:
@@ -465,11 +465,12 @@ class Watch:
             for req in requests:
                 if not req.tree and not os.path.lexists(f"{root}/{req.rel}"):
                     self.feed.event_times.pop(record_path(req.rel), None)  # never stored, maybe
-                paths = store_paths_under(store, req.rel) if req.tree else []
+                paths = store_paths_under(store, record_path(req.rel)) if req.tree else []
                 for path in [record_path(req.rel), *paths]:
                     if path in chosen or store.get_raw(txn, path) is None:
                         continue
-                    if _not_a_file(f"{root}/{path}") or not self.tree.wanted(path, False):
+                    rel = os_path(path)
+                    if _not_a_file(f"{root}/{rel}") or not self.tree.wanted(rel, False):
                         chosen[path] = req.at
         if not chosen:
             return
@@ -498,11 +499,13 @@ class Watch:
         run.run["total_files"] = scan.found
         root = run.root
         deleted = [p for p in planner.deleted(trust_count=False)
-                   if _not_a_file(f"{root}/{p}") or not self.tree.wanted(p, False)]  # fmt: skip
+                   if _not_a_file(f"{root}/{os_path(p)}")
+                   or not self.tree.wanted(os_path(p), False)]  # fmt: skip
         known = planner.seen | run.store.paths() | {p for p, _ in run.checkpointer.pending}
         stats.deleted += len(deleted) + remove_stale_rows(run.sinks, known, set(deleted))
         touched = [
-            t for t in planner.touched if _same_stat(f"{root}/{t[0]}", t[1].size, t[1].mtime_ns)
+            t for t in planner.touched
+            if _same_stat(f"{root}/{os_path(t[0])}", t[1].size, t[1].mtime_ns)
         ]
         run.remove(deleted, touched)
         for sink in run.sinks:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Protocol
 
 from snake_pipe.checkpoints import CheckpointStore
-from snake_pipe.discover import Walker
+from snake_pipe.discover import Walker, os_path, record_path
 from snake_pipe.gitindex import git_dir
 from snake_pipe.ignore import RuleFile
 from snake_pipe.incremental import Planner
@@ -562,7 +562,8 @@ class Feed:
         found = self.tree.rewalk(rel_dir, chain)
         items.extend((item, at) for item in found)
         seen = {item.path for item in found}
-        gone = [p for p in store_paths_under(self.store, rel_dir) if p not in seen]
+        known = store_paths_under(self.store, record_path(rel_dir))
+        gone = [os_path(p) for p in known if p not in seen]
         if rel_dir:  # a file of this name, if the store knows one, made way for the directory
             gone.append(rel_dir)
         deletions.extend(Deletion(p, False, at) for p in gone)

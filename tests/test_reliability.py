@@ -49,6 +49,7 @@ def nasty_repo(root: Path) -> Path:
     os.makedirs(root / "cycle")
     os.symlink(root / "cycle", root / "cycle" / "self")
     (root / os.fsdecode(b"caf\xe9_name.py")).write_text("def named():\n    pass\n")
+    (root / "caf\\xe9_name.py").write_text("def literal():\n    pass\n")  # the same, escaped
     return root
 
 
@@ -73,8 +74,12 @@ def test_nasty_repository_every_file_has_the_right_row(tmp_path: Path) -> None:
     for link in ("loop_a", "loop_b", "dangling.py"):
         assert files[link] == ("skipped", "symlink"), link
     assert files["caf\\xe9_name.py"] == ("ok", None)
+    assert files["caf\\\\xe9_name.py"] == ("ok", None)  # a backslash in a name is doubled
+    named = "SELECT path, name FROM symbols WHERE name IN ('named', 'literal') ORDER BY name"
+    assert rows(db, named) == [("caf\\\\xe9_name.py", "literal"), ("caf\\xe9_name.py", "named")]
     assert rows(db, "SELECT name FROM symbols WHERE path = 'bom.py'") == [("with_bom",)]
     assert rows(db, "SELECT name, start_line FROM symbols WHERE path = 'utf16.py'") == [("wide", 1)]
+    assert rows(db, "SELECT line_count FROM files WHERE path = 'utf16.py'") == [(2,)]
     assert json.loads(report.read_text())["status"] == "completed"
 
 

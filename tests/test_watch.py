@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -204,6 +205,27 @@ def test_a_followed_link_is_redone_when_its_target_changes(tmp_path: Path) -> No
         assert symbols(db, "alias.py") == symbols(db, "src/a.py") != set()
         (repo / "src" / "a.py").write_text("def through_the_link():\n    pass\n")
         wait_for(lambda: symbols(db, "alias.py") == {"through_the_link"}, "the link's records")
+
+
+def test_names_stored_escaped_are_watched_by_their_real_names(tmp_path: Path) -> None:
+    """A name that is not UTF-8 is stored with `\\xNN`, a backslash doubled: the watch maps
+    them back to the files, so edits land and deletions remove the right rows."""
+    repo = sample_repo(tmp_path / "repo")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    odd_dir = repo / os.fsdecode(b"d\xe9")
+    odd_dir.mkdir()
+    (odd_dir / "x.py").write_text("def in_odd_dir():\n    pass\n")
+    (repo / os.fsdecode(b"caf\xe9.py")).write_text("def latin():\n    pass\n")
+    (repo / "back\\slash.py").write_text("def before():\n    pass\n")
+    with watching(repo, "--quiet"):
+        wait_for(lambda: "back\\\\slash.py" in paths(db), "catch-up")
+        assert {"d\\xe9/x.py", "caf\\xe9.py"} <= paths(db)
+        (repo / "back\\slash.py").write_text("def after():\n    pass\n")
+        (repo / os.fsdecode(b"caf\xe9.py")).unlink()
+        shutil.rmtree(odd_dir)
+        wait_for(lambda: symbols(db, "back\\\\slash.py") == {"after"}
+                 and not {"d\\xe9/x.py", "caf\\xe9.py"} & paths(db), "an edit and deletions")  # fmt: skip
+    assert snapshot(db) == fresh_ingest(repo, tmp_path / "fresh")
 
 
 def test_an_event_log_inside_the_repo_is_not_watched(tmp_path: Path) -> None:

@@ -209,6 +209,8 @@ def extract_file(item: WorkItem) -> FileResult:
     except UnicodeDecodeError as exc:
         result.status, result.error_category, result.error = "failed", "decode", str(exc)
         return result
+    if source is not content:  # UTF-16 counts its lines in two-byte units
+        result.line_count = count_lines(source)
     parse_into(result, language, source)
     rows = _rows(result)
     if (result.ast is None or len(result.ast) < DEDUP_MAX_AST) and rows < DEDUP_ROWS:
