@@ -7,6 +7,7 @@ discovered file gets a row.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat as stat_mod
@@ -89,6 +90,9 @@ class Walker:
         # followed links to files, by their targets' paths: a watch that sees a target change
         # redoes its links too (the OS reports the change at the target only)
         self.file_links: dict[str, set[str]] = {}
+        # directories that could not be listed (a permission, an I/O error): the files known
+        # below them are kept as they are, not taken for deleted
+        self.unlisted: list[str] = []
         self._skip: Skip | None = None
         self.skipped = 0
 
@@ -148,6 +152,8 @@ class Walker:
             with os.scandir(abs_dir) as it:
                 entries = list(it)
         except OSError as exc:
+            if exc.errno != errno.ENOENT:  # still there: what it holds is not deleted
+                self.unlisted.append(record_path(rel_dir))
             if rel_dir:  # a directory that vanished or may not be read still gets a row
                 yield FileResult.failed(record_path(rel_dir), 0, 0, "read",
                                         f"cannot list directory: {exc.strerror or exc}")  # fmt: skip

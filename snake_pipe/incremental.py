@@ -152,6 +152,12 @@ class Planner:
             else:
                 yield item
 
+    def keep_under(self, dirs: list[str]) -> None:
+        """Paths known below ``dirs`` (directories the walk could not list) count as seen:
+        neither deleted nor stale."""
+        for rel_dir in dirs:
+            self.seen.update(self.store.paths_under(rel_dir))
+
     def deleted(self, trust_count: bool = True) -> list[str]:
         """Paths the store knows that the (complete) walk did not find. With ``trust_count``
         (nothing else changed the store during the walk), a walk that met every stored path

@@ -192,6 +192,7 @@ class Discovery:
                     elif self.queue.full():
                         self.planner.pause()
                     self.queue.put(item)
+            self.planner.keep_under(self.walker.unlisted)
         except BaseException as exc:  # re-raised in the coordinator by join()
             self.error = exc
         finally:

@@ -559,9 +559,13 @@ class Feed:
             self.tree.drop(rel_dir)
             deletions.append(Deletion(rel_dir, True, at))
             return
+        unlisted = self.tree.walker.unlisted
+        unlisted.clear()
         found = self.tree.rewalk(rel_dir, chain)
         items.extend((item, at) for item in found)
         seen = {item.path for item in found}
+        for d in unlisted:  # what a directory that could not be listed holds stays
+            seen.update(store_paths_under(self.store, d))
         known = store_paths_under(self.store, record_path(rel_dir))
         gone = [os_path(p) for p in known if p not in seen]
         if rel_dir:  # a file of this name, if the store knows one, made way for the directory

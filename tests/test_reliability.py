@@ -83,6 +83,37 @@ def test_nasty_repository_every_file_has_the_right_row(tmp_path: Path) -> None:
     assert json.loads(report.read_text())["status"] == "completed"
 
 
+def test_a_directory_that_cannot_be_listed_keeps_its_files_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A permission or I/O error on a directory for one run is no deletion of what it holds
+    (injected: root lists every directory whatever its mode)."""
+    repo = write_tree(tmp_path / "repo", {"a.py": PY_SAMPLE, "tests/t.py": PY_SAMPLE,
+                                          "tests/deep/u.py": PY_SAMPLE})  # fmt: skip
+    config = resolve_config({"quiet": True, "workers": 1})
+    pipeline.ingest(repo, config, executor="inline")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    held = rows(db, "SELECT path FROM symbols ORDER BY path, name")
+    real_scandir = os.scandir
+
+    def refusing(path: str) -> object:
+        if str(path).endswith("/tests"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    report = pipeline.ingest(repo, config, executor="inline")
+    assert report.status == "completed" and report.deleted_files == 0
+    assert rows(db, "SELECT path FROM symbols ORDER BY path, name") == held
+    assert rows(db, "SELECT status, error FROM files WHERE path = 'tests'") == [
+        ("failed", "cannot list directory: Permission denied")
+    ]
+    monkeypatch.undo()
+    (repo / "tests" / "t.py").unlink()  # listed again: a file gone is deleted
+    assert pipeline.ingest(repo, config, executor="inline").deleted_files == 2  # and `tests`
+    assert {r[0] for r in rows(db, "SELECT path FROM files")} == {"a.py", "tests/deep/u.py"}
+
+
 def test_vanished_and_unreadable_files_fail_with_read(tmp_path: Path) -> None:
     missing = WorkItem("gone.py", str(tmp_path / "gone.py"), "python", 10, 0)
     result = worker.extract_file(missing)
