@@ -347,6 +347,7 @@ class Run:
         self.backoff = backoff(config)
         self._memory_quiet_until = 0.0
         self._write_s = 0.0  # time spent writing sinks
+        self.sink_failing = False  # the last write failed or is being retried: a sink is down
         self.stopped = False
         # set by a caller that writes a failed batch again later (watch): a sink that is down
         # is then waited for, not the end of the run
@@ -453,6 +454,7 @@ class Run:
         deleted: list[str] | None = None,
     ) -> None:
         def on_retry(attempt: int, exc: BaseException) -> None:
+            self.sink_failing = True
             self.stats.retried_batches += 1
             self.view.message(f"retry {attempt} after: {exc}")
 
@@ -464,10 +466,15 @@ class Run:
         retry = partial(retry_call, backoff=self.backoff, retry_on=(TransientSinkError,),
                         forever=self.config.on_batch_error == "retry", on_retry=on_retry,
                         stop=lambda: self.stopped)  # fmt: skip
-        for sink in self.sinks:
-            retry(partial(sink.write, changed, deleted or []))
-            if touched:
-                retry(partial(sink.touch, touched))
+        try:
+            for sink in self.sinks:
+                retry(partial(sink.write, changed, deleted or []))
+                if touched:
+                    retry(partial(sink.touch, touched))
+        except SinkError:
+            self.sink_failing = True
+            raise
+        self.sink_failing = False
 
     def batch_failed(
         self, error: SinkError, results: list[FileResult], outcome: BatchOutcome[Item, FileResult]

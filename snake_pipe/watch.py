@@ -272,7 +272,7 @@ class Watch:
 
     def healthy(self) -> bool:
         """The watcher thread and the coordinator are alive, and the parser pool is usable."""
-        if not self._started or self._unwritten:  # unwritten: a sink is down
+        if not self._started or self._unwritten or self.run.sink_failing:  # a sink is down
             return False
         broken = not self.run.engine.healthy()
         beat_ok = time.monotonic() - self.beat.last < self.HEALTHY_BEAT_S

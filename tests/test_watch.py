@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -319,6 +320,19 @@ def test_health_and_metrics_endpoints(tmp_path: Path) -> None:
                      "snake_pipe_batch_duration_seconds_bucket", "snake_pipe_rss_bytes"):  # fmt: skip
             assert name in text
         assert _get(base + "/nothing")[0] == 404
+        # a sink down: 503 from its first failed write, through the retries, until one lands
+        locker = sqlite3.connect(db, isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+        (repo / "src" / "a.py").write_text("def while_locked():\n    pass\n")
+        # the first write waits out SQLite's 5 s busy timeout, then fails and is retried
+        wait_for(lambda: _get(base + "/healthz")[0] == 503, "/healthz 503 while locked", 9)
+        for _ in range(20):  # ~4 s, across retries
+            assert _get(base + "/healthz")[0] == 503
+            time.sleep(0.2)
+        locker.execute("COMMIT")
+        locker.close()
+        wait_for(lambda: symbols(db, "src/a.py") == {"while_locked"}, "the write after the lock")
+        wait_for(lambda: _get(base + "/healthz")[0] == 200, "/healthz 200 again")
 
 
 def test_a_metrics_port_in_use_fails_before_the_run_begins(tmp_path: Path) -> None:
