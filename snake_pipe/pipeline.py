@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -590,18 +590,29 @@ class Run:
         )
 
     def finish(self, status: RunStatus, report_path: str | Path | None = None) -> RunReport:
-        """Mark the run ``status`` in the store and the sinks; the report of the run."""
-        if status == "completed":
-            for sink in self.sinks:
-                sink.end_run(self.run["id"])
-        self.checkpointer.finish(status, [], [])
+        """Mark the run ``status`` in the store and the sinks; the report of the run. The
+        report is written also when that fails (a full disk), as ``failed``."""
         self.stats.retried_batches += self.engine.batches_retried
+        try:
+            if status == "completed":
+                for sink in self.sinks:
+                    sink.end_run(self.run["id"])
+            self.checkpointer.finish(status, [], [])
+        except SnakePipeError:
+            if report_path is not None:
+                with suppress(SnakePipeError):
+                    write_report(self.report("failed"), Path(report_path))
+            raise
+        report = self.report(status)
+        if report_path is not None:
+            write_report(report, Path(report_path))
+        return report
+
+    def report(self, status: RunStatus) -> RunReport:
         report = self.stats.report(self.run["id"], status, str(self.root), str(self.store_dir),
                                    shown_uris(self.uris), self.memory.peak_mb)  # fmt: skip
         report.checkpoints = self.checkpointer.summary()
         report.resumed = bool(self.run.get("resumed"))
-        if report_path is not None:
-            write_report(report, Path(report_path))
         return report
 
     def outcome(self) -> RunStatus:

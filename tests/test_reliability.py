@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from snake_pipe import pipeline
-from snake_pipe.checkpoints import CheckpointStore
+from snake_pipe.checkpoints import Checkpointer, CheckpointStore
 from snake_pipe.config import resolve_config
 from snake_pipe.discover import Walker
-from snake_pipe.errors import SinkError, TransientSinkError
+from snake_pipe.errors import SinkError, StoreError, TransientSinkError
 from snake_pipe.parse import worker
 from snake_pipe.pipeline import Run
 from snake_pipe.records import STATUSES, FileResult, WorkItem
@@ -112,6 +112,30 @@ def test_a_directory_that_cannot_be_listed_keeps_its_files_records(
     (repo / "tests" / "t.py").unlink()  # listed again: a file gone is deleted
     assert pipeline.ingest(repo, config, executor="inline").deleted_files == 2  # and `tests`
     assert {r[0] for r in rows(db, "SELECT path FROM files")} == {"a.py", "tests/deep/u.py"}
+
+
+def test_a_run_whose_end_cannot_be_recorded_still_writes_its_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk under the store fails the run at its end: the report, elsewhere, says so
+    (monitoring reads it), and the next run finishes the job."""
+    repo = write_tree(tmp_path / "repo", {"a.py": PY_SAMPLE})
+    config = resolve_config({"quiet": True, "workers": 1})
+    real_finish = Checkpointer.finish
+
+    def full(self: Checkpointer, status: str, *args: object) -> None:
+        if status == "completed":
+            raise StoreError("checkpoint store: commit failed (No space left on device)")
+        real_finish(self, status, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Checkpointer, "finish", full)
+    report = tmp_path / "reports" / "r.json"
+    with pytest.raises(StoreError, match="No space left"):
+        pipeline.ingest(repo, config, executor="inline", report_path=report)
+    data = json.loads(report.read_text())
+    assert data["status"] == "failed" and data["progress"]["processed_files"] == 1
+    monkeypatch.undo()
+    assert pipeline.ingest(repo, config, executor="inline").status == "completed"
 
 
 def test_vanished_and_unreadable_files_fail_with_read(tmp_path: Path) -> None:
