@@ -76,6 +76,11 @@ def damaged(path: Path, why: str) -> StoreError:
     return StoreError(f"checkpoint store {path} is {why}: rerun with --restart to start over")
 
 
+def no_access(path: Path, exc: Exception) -> StoreError:
+    return StoreError(f"checkpoint store {path}: permission denied ({exc}): run as a user who "
+                      "may read and write it, and its files (status too: LMDB's readers lock)")
+
+
 class CheckpointStore:
     """Open with ``with CheckpointStore(path) as store``; closed on every path out."""
 
@@ -85,6 +90,8 @@ class CheckpointStore:
             fresh = not path.exists()
             try:
                 path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except PermissionError as exc:
+                raise no_access(path, exc) from None
             except OSError as exc:
                 raise damaged(path, f"not a directory ({exc.strerror})") from None
             self.env = lmdb.open(str(path), map_size=1 << 34, max_dbs=8, subdir=True,
@@ -94,6 +101,8 @@ class CheckpointStore:
             self.checkpoints = self.env.open_db(b"checkpoints")
             self.meta = self.env.open_db(b"meta")
         except lmdb.Error as exc:
+            if isinstance(exc, PermissionError) or "Permission denied" in str(exc):
+                raise no_access(path, exc) from None
             raise damaged(path, f"damaged or not an LMDB database ({exc})") from None
         for name in ("data.mdb", "lock.mdb"):
             if (path / name).exists():

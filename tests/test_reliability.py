@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -136,6 +137,42 @@ def test_a_run_whose_end_cannot_be_recorded_still_writes_its_report(
     assert data["status"] == "failed" and data["progress"]["processed_files"] == 1
     monkeypatch.undo()
     assert pipeline.ingest(repo, config, executor="inline").status == "completed"
+
+
+def without_root_powers() -> list[str]:
+    """A command prefix under which file modes apply, also to root; skips if none."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: file modes cannot be made to apply")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def test_a_store_without_permission_says_so_and_not_that_it_is_damaged(tmp_path: Path) -> None:
+    repo = write_tree(tmp_path / "repo", {"a.py": PY_SAMPLE})
+    assert run_cli("ingest", repo, "--quiet").returncode == 0
+    prefix, store = without_root_powers(), repo / ".snake-pipe"
+    cli = [*prefix, sys.executable, "-m", "snake_pipe"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKE_PIPE_")}
+    lmdb_files = list((store / "checkpoints.lmdb").iterdir())
+    for f in lmdb_files:
+        f.chmod(0o400)
+    try:
+        done = subprocess.run([*cli, "status", str(repo)], capture_output=True, text=True, env=env)
+    finally:
+        for f in lmdb_files:
+            f.chmod(0o600)
+    assert done.returncode == 1 and "permission denied" in done.stderr
+    assert "damaged" not in done.stderr and "--restart" not in done.stderr
+    store.chmod(0o500)
+    (repo / "b.py").write_text("x = 1\n")
+    try:
+        done = subprocess.run([*cli, "ingest", str(repo), "--quiet"], capture_output=True,
+                              text=True, env=env)  # fmt: skip
+    finally:
+        store.chmod(0o700)
+    assert done.returncode == 1 and "run as a user who may write it" in done.stderr
+    assert "move it away" not in done.stderr
 
 
 def test_vanished_and_unreadable_files_fail_with_read(tmp_path: Path) -> None:

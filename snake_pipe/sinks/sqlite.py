@@ -111,9 +111,12 @@ class SQLiteSink(Sink):
                     self.conn.execute(f"DROP INDEX IF EXISTS {name}")
         except (sqlite3.Error, OSError) as exc:
             self._lock.close()
-            fix = ("another program holds a lock on it: rerun when it lets go"
-                   if "locked" in str(exc) else
-                   "move it away and rerun to write every file again")  # fmt: skip
+            if "locked" in str(exc):
+                fix = "another program holds a lock on it: rerun when it lets go"
+            elif "readonly" in str(exc) or isinstance(exc, PermissionError):
+                fix = "run as a user who may write it and its directory"
+            else:
+                fix = "move it away and rerun to write every file again"
             raise SinkError(f"sqlite:{self.path}: cannot open the database ({exc}): {fix}") from exc
 
     def _create_indexes(self) -> None:
