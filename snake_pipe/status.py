@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 from typing import IO, Any
@@ -61,13 +62,26 @@ def _content_changed(item: WorkItem) -> bool:
 
 
 def _run_alive(store: Path) -> bool:
-    """Is the process that wrote its pid into the store's run lock still there? (Reading, not
-    locking: a run starting meanwhile must not find the store in use.)"""
+    """Does a run hold the store's lock? Read from the kernel's lock table, not by locking (a
+    run starting meanwhile must not find the store in use), nor by the pid in the file (it may
+    be another pid namespace's, or taken by another process since)."""
+    lock = store / "run.lock"
     try:
-        pid = int((store / "run.lock").read_text().strip() or 0)
-    except (OSError, ValueError):
-        return False
-    return pid > 0 and psutil.pid_exists(pid)
+        st = os.stat(lock)
+        with open("/proc/locks", encoding="ascii", errors="replace") as f:
+            table = f.read()
+    except OSError:  # no /proc (not Linux): the pid the run wrote
+        try:
+            pid = int(lock.read_text().strip() or 0)
+        except (OSError, ValueError):
+            return False
+        return pid > 0 and psutil.pid_exists(pid)
+    held = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    return any(
+        fields[1] == "FLOCK" and held in fields
+        for line in table.splitlines()
+        if len(fields := line.split()) > 5
+    )
 
 
 def collect_status(repo: str | Path, store: str | None) -> dict[str, Any]:

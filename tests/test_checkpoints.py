@@ -240,6 +240,29 @@ def interrupted_ingest(repo: Path, *args: str | Path) -> str:
     return stderr
 
 
+def test_status_tells_a_running_run_from_a_killed_one_by_its_lock(tmp_path: Path) -> None:
+    """Not by the pid in the lock file: in a container the run was pid 1, and a pid is
+    reused."""
+    repo = big_repo(tmp_path / "repo", 8000)
+    cmd = [sys.executable, "-m", "snake_pipe", "ingest", str(repo), "--workers", "1"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def state() -> object:
+        done = run_cli("status", repo, "--json")
+        return json.loads(done.stdout)["last_run"]["state"] if done.returncode == 0 else None
+
+    try:
+        deadline = time.monotonic() + 60
+        while state() != "running" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert state() == "running"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    (repo / ".snake-pipe" / "run.lock").write_text("1")  # a live pid, not the run's
+    assert state() == "interrupted"
+
+
 def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
     """The resumed run finishes the same records, and the same JSON lines feed."""
     repo = big_repo(tmp_path / "repo", 2500)
