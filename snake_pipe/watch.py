@@ -653,10 +653,23 @@ def watch_command(
     """``snake-pipe watch``: runs until SIGINT or SIGTERM, then checkpoints and exits 0 (1 when
     some files could not be written)."""
     view: ProgressView = Silent() if config.quiet else LogLines(sys.stderr)
-    with Watch(repo, config, executor=executor, view=view, reload=reload,
-               config_path=config_path, metrics=metrics, poll=poll, restart=restart,
-               report_path=report_path, events=events) as watch, Interrupts(watch.stop):  # fmt: skip
-        if not config.quiet:
+    started: list[Watch] = []
+    early = threading.Event()  # a signal during the set-up (a big tree takes seconds)
+
+    def stop() -> None:
+        if started:
+            started[0].stop()
+        else:
+            early.set()
+
+    with Interrupts(stop), Watch(repo, config, executor=executor, view=view, reload=reload,
+                                 config_path=config_path, metrics=metrics, poll=poll,
+                                 restart=restart, report_path=report_path,
+                                 events=events) as watch:  # fmt: skip
+        started.append(watch)
+        if early.is_set():
+            watch.stop()
+        elif not config.quiet:
             watch.beat.message(f"watching {watch.run.root} ({watch.watch_count} directories)")
         for _ in watch.changes():
             pass

@@ -229,6 +229,26 @@ def test_names_stored_escaped_are_watched_by_their_real_names(tmp_path: Path) ->
     assert snapshot(db) == fresh_ingest(repo, tmp_path / "fresh")
 
 
+def test_sigterm_while_the_watch_sets_up_still_stops_it_cleanly(tmp_path: Path) -> None:
+    """Watching a big tree takes seconds before the first event: a supervisor's SIGTERM then
+    gets the same clean stop (exit 0, checkpoint) as later."""
+    repo = tmp_path / "repo"
+    for i in range(4000):
+        write_tree(repo / f"d{i % 400}" / f"e{i}", {"a.py": "def f():\n    pass\n"})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKE_PIPE_")}
+    proc = subprocess.Popen([sys.executable, "-m", "snake_pipe", "watch", str(repo), "--quiet"],
+                            stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    lock = repo / ".snake-pipe" / "run.lock"
+    deadline = time.monotonic() + 30
+    while not (lock.exists() and lock.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGTERM)  # the store is taken: the set-up goes on
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    status = json.loads(run_cli("status", repo, "--json").stdout)["last_run"]
+    assert status["state"] in ("interrupted", "completed")
+
+
 def test_an_event_log_inside_the_repo_is_not_watched(tmp_path: Path) -> None:
     """Each batch appends to the log: were it watched, each write would make another batch."""
     repo = sample_repo(tmp_path / "repo")
