@@ -98,6 +98,9 @@ class RunStats:
     deleted: int = 0
     unchanged: int = 0
     duplicates: int = 0
+    # files in the tree when known exactly (a watch that caught up, whose processed files
+    # count edits, not files)
+    tree_files: int | None = None
     _window: list[tuple[float, int]] = field(default_factory=list)
 
     def counters(self) -> dict[str, int]:
@@ -148,7 +151,8 @@ class RunStats:
             timing=Timing(started_at=self.started_at, completed_at=utc_now(),
                           duration_seconds=round(elapsed, 3)),
             progress=Progress(
-                total_files=max(self.discovered, self.processed), processed_files=self.processed,
+                total_files=max(self.discovered, self.processed) if self.tree_files is None
+                else self.tree_files, processed_files=self.processed,
                 successful_files=self.by_status["ok"] + self.by_status["syntax_error"],
                 failed_files=self.by_status["failed"], skipped_files=self.by_status["skipped"],
                 total_batches=self.batches, completed_batches=self.batches - self.failed_batches,

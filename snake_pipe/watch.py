@@ -240,9 +240,18 @@ class Watch:
                 status: RunStatus = "completed" if drained else "interrupted"
                 if self._unwritten:  # files the sinks never took: the next start redoes them
                     status = "partial"
+                if self._scan is None:  # caught up: the tree is what the store knows
+                    self.run.stats.tree_files = self.run.run["total_files"] = self._known()
                 self.report = self.run.finish(status, self.report_path)
         finally:
             self._stack.close()
+
+    def _known(self) -> int:
+        """Files the store knows, with those of batches not yet checkpointed."""
+        store = self.run.store
+        with store.reader() as txn:
+            pending = {path for path, _ in self.run.checkpointer.pending}
+            return store.count() + sum(store.get_raw(txn, path) is None for path in pending)
 
     def _watch_tree(self) -> None:
         """Watch every non-ignored directory, before the catch-up walk starts."""
@@ -477,6 +486,8 @@ class Watch:
         deleted = sorted(chosen)
         self.run.remove(deleted, [])
         self.run.stats.deleted += len(deleted)
+        if self._scan is None:  # else the catch-up's walk counts them; `status` shows this
+            self.run.run["total_files"] = max(0, self.run.store.count() - len(deleted))
         self.run.checkpointer.commit(deleted=deleted)
         self._changes.extend(Change(path, "delete") for path in deleted)
         now = time.monotonic()

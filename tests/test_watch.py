@@ -183,7 +183,16 @@ def test_stop_then_restart_catches_up_with_changes_made_while_stopped(tmp_path: 
         (repo / "src" / "a.py").write_text("def before_stop():\n    pass\n")
         wait_for(lambda: symbols(db, "src/a.py") == {"before_stop"}, "an edit")
         wait_for(lambda: counters()["processed"] == caught_up + 1, "status counting the edit")
+        (repo / "src" / "pkg" / "b.py").unlink()
+        wait_for(lambda: "src/pkg/b.py" not in paths(db), "a deletion")
+
+        def totals() -> tuple[object, ...]:
+            progress = json.loads(run_cli("status", repo, "--json").stdout)["progress"]
+            return progress["total_files"], progress["files_known"]
+
+        wait_for(lambda: totals() == (len(paths(db)),) * 2, "status counting the deletion")
     assert json.loads(report.read_text())["status"] == "completed"
+    assert json.loads(report.read_text())["progress"]["total_files"] == len(paths(db))
     kinds = {json.loads(line)["event"] for line in events.read_text().splitlines()}
     assert "BatchExecuted" in kinds
 
