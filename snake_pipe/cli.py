@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # pydantic and the config load after the parser processes beg
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # one line, exit 2, as for every usage error
-        raise ConfigError(f"{self.prog}: {message} (see {self.prog} --help)")
+        command = self.prog.removeprefix("snake-pipe").strip()  # the prefix says snake-pipe
+        raise ConfigError(f"{command + ': ' if command else ''}{message} (see {self.prog} --help)")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:

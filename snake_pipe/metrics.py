@@ -9,6 +9,7 @@ Needs the ``metrics`` extra (prometheus-client).
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -108,9 +109,10 @@ def serve(
     server_class = _Server6 if ":" in host else WSGIServer
     try:
         server = make_server(host, port, _app(metrics, healthy), server_class, _Quiet)
-    except OSError as exc:
-        raise ConfigError(f"--metrics-port: cannot listen on {host}:{port} "
-                          f"({exc.strerror or exc})") from exc  # fmt: skip
+    except OSError as exc:  # a name that does not resolve or is not ours, or a port in use
+        bad_host = isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL
+        raise ConfigError(f"{'--metrics-host' if bad_host else '--metrics-port'}: cannot listen "
+                          f"on {host}:{port} ({exc.strerror or exc})") from exc  # fmt: skip
     thread = threading.Thread(target=server.serve_forever, args=(0.2,), daemon=True,
                               name="snake-pipe-metrics")  # fmt: skip
     thread.start()

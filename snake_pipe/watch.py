@@ -460,7 +460,8 @@ class Watch:
             self.metrics.committed([r.status for r in changed], len(kept) - len(changed), wall,
                                    latencies)  # fmt: skip
         if self._scan is None and changed:
-            self.beat.message(f"updated {len(changed)} files ({len(self.queue)} queued)")
+            files = f"{len(changed)} file{'s' if len(changed) != 1 else ''}"
+            self.beat.message(f"updated {files} ({len(self.queue)} queued)")
 
     def _apply_deletions(self) -> None:
         """Remove what left the repository from every sink, then from the checkpoint store."""
@@ -496,7 +497,7 @@ class Watch:
         for path in deleted:
             self.feed.event_times.pop(path, None)
         if self._scan is None:
-            self.beat.message(f"deleted {len(deleted)} files")
+            self.beat.message(f"deleted {len(deleted)} file{'s' if len(deleted) != 1 else ''}")
 
     def _finish_scan(self) -> None:
         """The catch-up walk is done and its work written: let go of what it did not find."""
@@ -534,7 +535,8 @@ class Watch:
         if applied:
             self.log("config reloaded: " + ", ".join(f"{f}={getattr(new, f)}" for f in applied))
         if fixed:
-            self.log(f"config: {', '.join(fixed)} need a restart to change; kept as they were")
+            verb, kept = ("needs", "it was") if len(fixed) == 1 else ("need", "they were")
+            self.log(f"config: {', '.join(fixed)} {verb} a restart to change; kept as {kept}")
         if {"max_file_bytes", "max_errors_per_file"} & set(applied):
             self.feed.resync()  # records change: every file is extracted again
 
