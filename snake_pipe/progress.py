@@ -43,7 +43,9 @@ class LogLines:
             self.message(f"{done}/{total} files, {rate:.0f} files/s")
 
     def message(self, text: str) -> None:
-        print(f"snake-pipe: {text}", file=self.stream, flush=True)
+        # a log file or cron mail has no other clock: each line says when (UTC)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        print(f"{stamp} snake-pipe: {text}", file=self.stream, flush=True)
 
     def close(self) -> None:
         pass
