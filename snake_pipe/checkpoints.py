@@ -280,15 +280,16 @@ class Lookups:
 
 
 def entry_for(result: FileResult, run_id: str, batch: int, version: int) -> FileEntry:
-    return FileEntry(result.size_bytes, result.mtime_ns, result.content_hash or reason_hash(result),
-                     result.status, batch, version, run_id, result.language)  # fmt: skip
+    return FileEntry(result.size_bytes, result.mtime_ns, stored_hash(result), result.status,
+                     batch, version, run_id, result.language)  # fmt: skip
 
 
-def reason_hash(result: FileResult) -> str | None:
-    """For a file not read (a link not followed): a hash of why, so a new reason (the link
-    now leads out of the repository) rewrites its row though its stat is the same."""
-    if result.error is None:
-        return None
+def stored_hash(result: FileResult) -> str | None:
+    """The hash an entry keeps: the content's, or for a file not read (a link not followed)
+    a hash of why, so that a new reason (the link now leads out of the repository) rewrites
+    its row though its stat is the same."""
+    if result.content_hash is not None or result.error is None:
+        return result.content_hash
     why = f"{result.error_category}\0{result.error}".encode("utf-8", "surrogateescape")
     return hashlib.sha1(why, usedforsecurity=False).hexdigest()
 

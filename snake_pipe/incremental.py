@@ -21,8 +21,8 @@ from snake_pipe.checkpoints import (
     CheckpointStore,
     FileEntry,
     Lookups,
-    reason_hash,
     same_stat_and_version,
+    stored_hash,
 )
 from snake_pipe.discover import Skip
 from snake_pipe.parse.tags import extractor_version
@@ -77,7 +77,7 @@ class Planner:
             return "add", item
         if isinstance(item, FileResult):
             same = (entry.status, entry.size, entry.mtime_ns, entry.content_hash) == (
-                item.status, item.size_bytes, item.mtime_ns, item.content_hash or reason_hash(item),
+                item.status, item.size_bytes, item.mtime_ns, stored_hash(item),
             )  # fmt: skip
             return ("unchanged" if same else "update"), item
         if entry.version != self.version(item.language or entry.language) or (

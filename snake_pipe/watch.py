@@ -479,8 +479,7 @@ class Watch:
                 for path in [record_path(req.rel), *paths]:
                     if path in chosen or store.get_raw(txn, path) is None:
                         continue
-                    rel = os_path(path)
-                    if _not_a_file(f"{root}/{rel}") or not self.tree.wanted(rel, False):
+                    if self._no_file(os_path(path)):
                         chosen[path] = req.at
         if not chosen:
             return
@@ -499,6 +498,10 @@ class Watch:
         if self._scan is None:
             self.beat.message(f"deleted {len(deleted)} file{'s' if len(deleted) != 1 else ''}")
 
+    def _no_file(self, rel: str) -> bool:
+        """No file at ``rel`` any more, or one the rules no longer take."""
+        return _not_a_file(f"{self.run.root}/{rel}") or not self.tree.wanted(rel, False)
+
     def _finish_scan(self) -> None:
         """The catch-up walk is done and its work written: let go of what it did not find."""
         scan, run = self._scan, self.run
@@ -510,9 +513,7 @@ class Watch:
         stats.discovered = scan.found
         run.run["total_files"] = scan.found
         root = run.root
-        deleted = [p for p in planner.deleted(trust_count=False)
-                   if _not_a_file(f"{root}/{os_path(p)}")
-                   or not self.tree.wanted(os_path(p), False)]  # fmt: skip
+        deleted = [p for p in planner.deleted(trust_count=False) if self._no_file(os_path(p))]
         known = planner.seen | run.store.paths() | {p for p, _ in run.checkpointer.pending}
         stats.deleted += len(deleted) + remove_stale_rows(run.sinks, known, set(deleted))
         touched = [

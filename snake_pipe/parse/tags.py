@@ -155,8 +155,7 @@ def _text(node: ts.Node) -> str:
 def _decoded(raw: bytes) -> str:
     """Text for records: bad UTF-8 and NUL (which PostgreSQL's text cannot hold) become
     U+FFFD here, so that every sink holds the same names."""
-    text = raw.decode("utf-8", "replace")
-    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+    return raw.decode("utf-8", "replace").replace("\x00", "\ufffd")
 
 
 def module_text(node: ts.Node) -> str:
