@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from typing import IO, TYPE_CHECKING, Protocol
@@ -11,6 +12,18 @@ from snake_pipe.report import RunReport
 if TYPE_CHECKING:  # rich loads when a bar or a table is drawn: --quiet runs start sooner
     from rich.console import Console
     from rich.table import Table
+
+
+def log_line(text: str, stream: IO[str] | None = None) -> None:
+    """A line to stderr. A log reader that went away (a closed pipe) costs the lines, not the
+    run: a daemon keeps its records current, and a finished ingest keeps its exit status."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=stream or sys.stderr, flush=True)
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """``1 file``, ``2 files``; ``many`` for a plural not made with an s."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 class ProgressView(Protocol):
@@ -45,7 +58,7 @@ class LogLines:
     def message(self, text: str) -> None:
         # a log file or cron mail has no other clock: each line says when (UTC)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        print(f"{stamp} snake-pipe: {text}", file=self.stream, flush=True)
+        log_line(f"{stamp} snake-pipe: {text}", self.stream)
 
     def close(self) -> None:
         pass
@@ -114,10 +127,10 @@ def summary_table(report: RunReport) -> Table:
               (report.deduplicated_files, "deduplicated"), (report.deleted_files, "deleted"))
               if n]  # fmt: skip
     table.caption = (
-        f"{p.processed_files} files processed"
+        f"{counted(p.processed_files, 'file')} processed"
         + (f" ({', '.join(others)})" if others else "")
         + f"; {report.timing.duration_seconds:.2f} s, {perf.files_per_second:.0f} files/s, "
-        f"{p.total_batches} batches, peak memory {perf.peak_memory_mb:.0f} MB"
+        f"{counted(p.total_batches, 'batch', 'batches')}, peak memory {perf.peak_memory_mb:.0f} MB"
     )
     return table
 
@@ -125,4 +138,9 @@ def summary_table(report: RunReport) -> Table:
 def print_summary(report: RunReport, stream: IO[str] | None = None) -> None:
     from rich.console import Console
 
-    Console(file=stream or sys.stderr, width=100).print(summary_table(report))
+    stream = stream or sys.stderr
+    # rendered here, written by log_line: rich's own write ends the process on a closed pipe
+    console = Console(file=stream, width=100)
+    with console.capture() as captured:
+        console.print(summary_table(report))
+    log_line(captured.get().rstrip("\n"), stream)

@@ -40,7 +40,7 @@ from snake_pipe.pipeline import (
     executor_factory,
 )
 from snake_pipe.pipeline import remove_stale as remove_stale_rows
-from snake_pipe.progress import LogLines, ProgressView, Silent
+from snake_pipe.progress import LogLines, ProgressView, Silent, counted, log_line
 from snake_pipe.records import FileResult, WorkItem
 from snake_pipe.report import RunReport, RunStatus
 from snake_pipe.sinks.base import Sink
@@ -78,7 +78,7 @@ class Change:
 
 
 def stderr_log(text: str) -> None:
-    print(f"snake-pipe: {text}", file=sys.stderr, flush=True)
+    log_line(f"snake-pipe: {text}")
 
 
 class _SharedQueue(WorkQueue[Item]):
@@ -292,6 +292,10 @@ class Watch:
         return self.tree.watcher.count()
 
     @property
+    def dirs_text(self) -> str:
+        return counted(self.watch_count, "directory", "directories")
+
+    @property
     def watcher(self) -> DirWatcher:
         return self.tree.watcher
 
@@ -460,7 +464,7 @@ class Watch:
             self.metrics.committed([r.status for r in changed], len(kept) - len(changed), wall,
                                    latencies)  # fmt: skip
         if self._scan is None and changed:
-            files = f"{len(changed)} file{'s' if len(changed) != 1 else ''}"
+            files = counted(len(changed), "file")
             self.beat.message(f"updated {files} ({len(self.queue)} queued)")
 
     def _apply_deletions(self) -> None:
@@ -496,7 +500,7 @@ class Watch:
         for path in deleted:
             self.feed.event_times.pop(path, None)
         if self._scan is None:
-            self.beat.message(f"deleted {len(deleted)} file{'s' if len(deleted) != 1 else ''}")
+            self.beat.message(f"deleted {counted(len(deleted), 'file')}")
 
     def _no_file(self, rel: str) -> bool:
         """No file at ``rel`` any more, or one the rules no longer take."""
@@ -527,8 +531,8 @@ class Watch:
         self._publish()
         self._changes.extend(Change(path, "delete") for path in deleted)
         self.beat.message(
-            f"caught up: {stats.processed} files processed, {stats.unchanged} unchanged, "
-            f"{len(deleted)} deleted; watching {self.watch_count} directories"
+            f"caught up: {counted(stats.processed, 'file')} processed, "
+            f"{stats.unchanged} unchanged, {len(deleted)} deleted; watching {self.dirs_text}"
         )
 
     def _reconfigure(self, new: Config) -> None:
@@ -684,7 +688,7 @@ def watch_command(
         if early.is_set():
             watch.stop()
         elif not config.quiet:
-            watch.beat.message(f"watching {watch.run.root} ({watch.watch_count} directories)")
+            watch.beat.message(f"watching {watch.run.root} ({watch.dirs_text})")
         for _ in watch.changes():
             pass
     return 1 if watch.report is not None and watch.report.status == "partial" else 0

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import pickle
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -423,3 +426,20 @@ def test_runs_give_the_callers_collector_thresholds_back() -> None:
     with fewer_collections(), fewer_collections():  # two runs open in one process
         assert gc.get_threshold()[0] >= 50_000
     assert gc.get_threshold() == before
+
+
+def test_a_closed_stderr_pipe_does_not_fail_a_finished_ingest(tmp_path: Path) -> None:
+    """The summary table goes to stderr last: a reader gone by then must not turn a completed
+    run into exit 1 (rich's own console would end the process on the broken pipe)."""
+    repo = tmp_path / "repo"
+    write_tree(repo, {"a.py": "def a():\n    pass\n"})
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKE_PIPE_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "snake_pipe", "ingest", str(repo), "--report", str(tmp_path / "r.json")],
+        stderr=write_end, env=env, timeout=120,
+    )  # fmt: skip
+    os.close(write_end)
+    assert result.returncode == 0
+    assert json.loads((tmp_path / "r.json").read_text())["status"] == "completed"

@@ -651,3 +651,27 @@ def test_files_gone_before_their_batch_leave_no_event_time(tmp_path: Path) -> No
             temp.unlink()
         time.sleep(1.0)
         wait_for(lambda: not watch.feed.event_times and not len(watch.queue), "event times gone")
+
+
+def test_a_closed_log_pipe_costs_the_log_lines_not_the_watch(tmp_path: Path) -> None:
+    """``watch 2>&1 | logger`` whose reader dies: the daemon keeps its records current and
+    still stops cleanly, though every line it writes now fails."""
+    repo = sample_repo(tmp_path / "repo")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    read_end, write_end = os.pipe()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKE_PIPE_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snake_pipe", "watch", str(repo), "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=write_end, env=env,
+    )  # fmt: skip
+    os.close(write_end)
+    try:
+        wait_for(lambda: "src/a.py" in paths(db), "catch-up")
+        os.close(read_end)
+        for i in range(3):  # each batch writes a log line into the closed pipe
+            (repo / "src" / f"new{i}.py").write_text(f"def new{i}():\n    pass\n")
+            wait_for(lambda i=i: symbols(db, f"src/new{i}.py") == {f"new{i}"}, f"new{i}.py")
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
