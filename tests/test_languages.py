@@ -1320,6 +1320,7 @@ ABSL_NAMESPACE_END
         ("absl", "namespace", None),
         ("internal", "namespace", "absl"),
         ("Parser", "class", "absl.internal"),
+        ("Next", "method", "absl.internal.Parser"),
         ("Info", "struct", "absl.internal"),
         ("Lock", "method", "absl.internal.Info"),
         ("Table", "class", "absl.internal"),
@@ -1391,6 +1392,41 @@ int Parse<int>(const char* s) { return 0; }
         ("mu", "method", 5, "Holder"),
         ("Empty", "class", 7, None),
         ("Parse", "function", 9, None),
+    ]
+    # members of a class behind an export macro (googletest, BoringSSL, fmt): constructors and
+    # destructors, a macro before a constructor or a return type, one after a method; an export
+    # block's macro line, also on the first line
+    source = """\
+FMT_BEGIN_EXPORT
+class GTEST_API_ Parser
+{
+ public:
+  Parser(long a) {}
+  explicit Parser(int a);
+  ~Parser() {}
+  FMT_CONSTEXPR Parser() : a_(0) {}
+  GRPC_MUST_USE_RESULT Code GetCode() const {
+    return 1;
+  }
+  pointer data() ABSL_ATTRIBUTE_LIFETIME_BOUND { return p_; }
+};
+FMT_END_EXPORT
+FMT_MODULE_EXPORT_BEGIN
+template <typename Char> class V {
+  V(const Char* s) : data_(s) {}
+};
+"""
+    result = extract(tmp_path, "parser.h", "cpp", source)
+    assert [(s.name, s.kind, s.start_line, s.scope) for s in result.symbols] == [
+        ("Parser", "class", 2, None),
+        ("Parser", "constructor", 5, "Parser"),
+        ("Parser", "constructor", 6, "Parser"),
+        ("~Parser", "method", 7, "Parser"),
+        ("Parser", "constructor", 8, "Parser"),
+        ("GetCode", "method", 9, "Parser"),
+        ("data", "method", 12, "Parser"),
+        ("V", "class", 16, None),
+        ("V", "constructor", 17, "V"),
     ]
 
 

@@ -37,8 +37,11 @@ from snake_pipe.records import Import, Symbol
 
 # Languages whose grammar ends an indented body where the next line's code starts.
 INDENTED_BODIES = frozenset({"scala"})
+# Languages where a member function named as its class can only be a constructor: one read as
+# a method had a macro before it, taken for its return type (`FMT_CONSTEXPR rgb() : r(0) {}`).
+NAMED_CONSTRUCTORS = frozenset({"cpp"})
 # Bump when extraction code changes what records a file yields: files are parsed again.
-EXTRACTOR_VERSION = 7
+EXTRACTOR_VERSION = 8
 CLASS_LIKE = frozenset(
     {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
 )
@@ -89,6 +92,8 @@ class TagsQuery(NamedTuple):
     # a definition ends with its last token, not where its indented body ends (Scala 3's
     # bodies end where the next line's code starts)
     trim_ends: bool = False
+    # a method named as its class is a constructor
+    named_constructors: bool = False
 
 
 @cache
@@ -112,6 +117,7 @@ def compile_tags(language: str, source: str) -> TagsQuery:
     return TagsQuery(
         query, definitions, _plans(texts, definitions), tuple(map(_parent_check, texts)),
         trim_ends=language in INDENTED_BODIES,
+        named_constructors=language in NAMED_CONSTRUCTORS,
     )  # fmt: skip
 
 
@@ -209,7 +215,7 @@ def _plans(
 def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Import]]:
     defs: dict[tuple[int, int], _Def] = {}  # by the definition node's bytes
     imports: list[Import] = []
-    query, definitions, plans, parents, trim = tags
+    query, definitions, plans, parents, trim, named_constructors = tags
     for pattern, captures in ts.QueryCursor(query).matches(root):
         if (check := parents[pattern]) is not None and not _parent_is(captures, *check):
             continue
@@ -226,7 +232,8 @@ def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Imp
                 _define(defs, pattern, *definition, nodes[0], names[0],
                         captures.get("_qualified"), trim)  # fmt: skip
     imports.sort(key=lambda i: i.line)
-    return _nest(sorted(defs.items(), key=lambda kv: (kv[0][0], -kv[0][1]))), imports
+    ordered = sorted(defs.items(), key=lambda kv: (kv[0][0], -kv[0][1]))
+    return _nest(ordered, named_constructors), imports
 
 
 def _parent_is(captures: dict[str, list[ts.Node]], capture: str, types: frozenset[str]) -> bool:
@@ -350,7 +357,9 @@ def _code_start_row(node: ts.Node) -> int:
     return node.start_point[0]
 
 
-def _nest(defs: list[tuple[tuple[int, int], _Def]]) -> list[Symbol]:
+def _nest(
+    defs: list[tuple[tuple[int, int], _Def]], named_constructors: bool
+) -> list[Symbol]:
     """Give each definition its enclosing scope, turning functions in classes into methods."""
     symbols: list[Symbol] = []
     stack: list[tuple[int, str, str]] = []  # (end_byte, kind, dotted name)
@@ -360,15 +369,24 @@ def _nest(defs: list[tuple[tuple[int, int], _Def]]) -> list[Symbol]:
         parent = stack[-1] if stack else None
         if kind == "function" and parent and parent[1] in CLASS_LIKE:
             kind = "method"
+        name = names[0]
+        in_class = parent[2].rpartition(".")[2] if parent and parent[1] in CLASS_LIKE else None
+        if named_constructors and kind in ("method", "constructor"):
+            # a constructor is named as its class: `FMT_CONSTEXPR rgb() {}` read as a method
+            # returning the macro is one, `MACRO int get() const {}` read as a constructor
+            # `get()` after a field is not
+            is_named = name == (qualifier[-1] if qualifier else in_class)
+            if kind == "method" and is_named:
+                kind = "constructor"
+            elif kind == "constructor" and in_class and not is_named:
+                if name.isupper():
+                    continue  # a macro taken for a constructor: `ABSL_LOCKS_REQUIRED(mu);`
+                kind = "method"
+        elif kind == "constructor" and name.isupper() and in_class and name != in_class:
+            continue  # the same macro in a language without the rule
         scope = parent[2] if parent else None
         if qualifier:  # `void Foo::bar() {}` in namespace ns: scope ns.Foo
             scope = ".".join((scope, *qualifier) if scope else qualifier)
-        name = names[0]
-        if (
-            kind == "constructor" and name.isupper() and parent and parent[1] in CLASS_LIKE
-            and name != parent[2].rpartition(".")[2]
-        ):  # fmt: skip
-            continue  # a macro the grammar took for a constructor: `ABSL_LOCKS_REQUIRED(mu);`
         if emit:
             symbols.extend(Symbol(each, kind, start_line, end_line, scope) for each in names)
         stack.append((end, kind, f"{scope}.{name}" if scope else name))

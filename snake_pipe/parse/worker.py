@@ -224,7 +224,7 @@ def extract_file(item: WorkItem) -> FileResult:
 def parse_into(result: FileResult, language: str, source: bytes) -> None:
     started = time.perf_counter()
     grammar = languages.grammar_for(language, source)
-    tree = parser_for(grammar).parse(languages.without_scope_macros(grammar, source))
+    tree = parser_for(grammar).parse(languages.without_macros(grammar, source))
     root = tree.root_node
     result.node_count = root.descendant_count
     tags = tags_query(grammar)

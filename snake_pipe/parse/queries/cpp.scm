@@ -79,7 +79,7 @@
     (function_declarator declarator: [(field_identifier) (identifier)] @name)
     (init_declarator declarator: (identifier) @name value: (argument_list))
   ])
-  declarator: [(function_declarator) (identifier)]) @definition.function
+  declarator: [(function_declarator) (identifier) (field_identifier)]) @definition.function
 ; `Mutex* mu() ABSL_LOCK_RETURNED(mu_) {`: the same inside a pointer or reference declarator.
 (function_definition
   declarator: (_
