@@ -1209,7 +1209,7 @@ def test_query_compiles_and_uses_only_contract_captures(language: str) -> None:
     names = {query.capture_name(i) for i in range(query.capture_count)}
     for name in names:
         role, _, kind = name.partition(".")
-        if name in ("name", "import.module") or name.startswith("_"):
+        if name in ("name", "import.module", "ignore") or name.startswith("_"):
             continue  # `_`-prefixed captures only feed predicates such as #eq?
         if role == "definition":
             assert kind in SYMBOL_KINDS, f"{language}: unknown symbol kind @{name}"
@@ -1219,7 +1219,7 @@ def test_query_compiles_and_uses_only_contract_captures(language: str) -> None:
             raise AssertionError(f"{language}: capture @{name} is not part of the contract")
     # Every definition or scope pattern names what it defines.
     for pattern in _patterns(query, source):
-        if re.search(r"@(definition|scope)\.", pattern):
+        if re.search(r"@(definition\.|scope\.|ignore\b)", pattern):
             assert re.search(r"@name\b", pattern), f"{language}: no @name in {pattern}"
 
 
@@ -1637,3 +1637,32 @@ def test_extraction_keeps_no_tree_alive() -> None:
     finally:
         tracemalloc.stop()
     assert after - first < 64 * 1024, (first, after)
+
+
+def test_compiled_javascript_and_declaration_files(tmp_path: Path) -> None:
+    """What Babel and tsc emit (date-fns, zod): a property descriptor's accessor is no
+    function, an API object's `get` is; `.d.ts` consts typed as functions are functions and
+    upper-case ones constants. Python's private upper-case names are constants too."""
+    code = """\
+Object.defineProperty(exports, "x", { enumerable: true, get: function () { return m.x; } });
+var desc = { enumerable: true, get: function() { return m[k]; } };
+const api = { get: function (url) { return fetch(url); }, post: (u) => u };
+"""
+    for language, name in (("javascript", "index.js"), ("typescript", "index.ts")):
+        found = extract(tmp_path, name, language, code).symbols
+        assert [(s.name, s.kind, s.start_line) for s in found] == [
+            ("get", "function", 3), ("post", "function", 3)
+        ]  # fmt: skip
+    dts = """\
+export declare const BRAND: unique symbol;
+export declare const stringType: (p?: Params) => ZodString;
+declare const lower: number;
+export declare function parse(s: string): Date;
+"""
+    found = extract(tmp_path, "types.d.ts", "typescript", dts).symbols
+    assert [(s.name, s.kind, s.start_line) for s in found] == [
+        ("BRAND", "constant", 1), ("stringType", "function", 2), ("parse", "function", 4)
+    ]  # fmt: skip
+    py = "_VALID_HEADER_RE = re.compile(b'x')\n__all__ = ['a']\n_private = 1\nMAX = 2\n"
+    found = extract(tmp_path, "m.py", "python", py).symbols
+    assert [(s.name, s.kind) for s in found] == [("_VALID_HEADER_RE", "constant"), ("MAX", "constant")]

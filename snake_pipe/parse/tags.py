@@ -194,6 +194,9 @@ def _definitions(query: ts.Query) -> dict[str, tuple[str, bool] | None]:
     table: dict[str, tuple[str, bool] | None] = {}
     for i in range(query.capture_count):
         role, _, kind = (capture := query.capture_name(i)).partition(".")
+        if role == "ignore":  # a node that looks like a definition and is none
+            table[capture] = ("", False)
+            continue
         known = role in ("definition", "scope")
         table[capture] = (sys.intern(kind), role == "definition") if known else None
     return table
@@ -366,6 +369,8 @@ def _nest(
     for (start, end), (_, kind, emit, names, start_line, end_line, qualifier) in defs:
         while stack and stack[-1][0] <= start:
             stack.pop()
+        if not kind:  # @ignore
+            continue
         parent = stack[-1] if stack else None
         if kind == "function" and parent and parent[1] in CLASS_LIKE:
             kind = "method"

@@ -21,6 +21,26 @@
     property: [(property_identifier) (private_property_identifier)] @name
     value: [(arrow_function) (function_expression)]) @definition.method)
 
+; The accessors of a property descriptor are no definitions: compiled CommonJS re-exports
+; every name as `Object.defineProperty(exports, "x", {enumerable: true, get: function () {}})`.
+; Matched first, they take the key from the pattern below (`@ignore`: no symbol, no scope).
+(call_expression
+  function: (member_expression property: (property_identifier) @_define)
+  arguments: (arguments
+    (object
+      (pair
+        key: (property_identifier) @name
+        value: [(arrow_function) (function_expression)]) @ignore))
+  (#any-of? @_define "defineProperty" "defineProperties")
+  (#any-of? @name "get" "set"))
+(object
+  (pair key: (property_identifier) @_flag)
+  (pair
+    key: (property_identifier) @name
+    value: [(arrow_function) (function_expression)]) @ignore
+  (#any-of? @_flag "enumerable" "configurable")
+  (#any-of? @name "get" "set"))
+
 ; Shorthand methods and function-valued keys of object literals.
 (object
   (method_definition name: (property_identifier) @name) @definition.function)

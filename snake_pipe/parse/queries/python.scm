@@ -6,15 +6,16 @@
 (class_definition name: (identifier) @name) @definition.class
 (function_definition name: (identifier) @name) @definition.function
 
-; Module-level constants written in upper case: `MAX_SIZE = 10`, `TIMEOUT: Final = 5`.
+; Module-level constants written in upper case, also private: `MAX_SIZE = 10`,
+; `TIMEOUT: Final = 5`, `_PATTERN = re.compile(...)`.
 ; Each upper-case name of `A, B = 1, 2` and `(A, B) = 1, 2` too.
 (module
   (assignment left: (identifier) @name) @definition.constant
-  (#match? @name "^[A-Z][A-Z0-9_]*$"))
+  (#match? @name "^_*[A-Z][A-Z0-9_]*$"))
 (module
   (assignment left: [(pattern_list (identifier) @name) (tuple_pattern (identifier) @name)])
     @definition.constant
-  (#match? @name "^[A-Z][A-Z0-9_]*$"))
+  (#match? @name "^_*[A-Z][A-Z0-9_]*$"))
 
 ; `type Vector = list[float]`, `type Pair[T] = tuple[T, T]`.
 (type_alias_statement left: (type (identifier) @name)) @definition.type

@@ -47,6 +47,26 @@
 (interface_body
   (method_signature name: (property_identifier) @name) @definition.method)
 
+; The accessors of a property descriptor are no definitions: compiled CommonJS re-exports
+; every name as `Object.defineProperty(exports, "x", {enumerable: true, get: function () {}})`.
+; Matched first, they take the key from the pattern below (`@ignore`: no symbol, no scope).
+(call_expression
+  function: (member_expression property: (property_identifier) @_define)
+  arguments: (arguments
+    (object
+      (pair
+        key: (property_identifier) @name
+        value: [(arrow_function) (function_expression)]) @ignore))
+  (#any-of? @_define "defineProperty" "defineProperties")
+  (#any-of? @name "get" "set"))
+(object
+  (pair key: (property_identifier) @_flag)
+  (pair
+    key: (property_identifier) @name
+    value: [(arrow_function) (function_expression)]) @ignore
+  (#any-of? @_flag "enumerable" "configurable")
+  (#any-of? @name "get" "set"))
+
 ; Shorthand methods and function-valued keys of object literals.
 (object
   (method_definition name: (property_identifier) @name) @definition.function)
@@ -74,6 +94,20 @@
   left: [(_ property: (property_identifier) @name) (identifier) @name]
   right: [(arrow_function) (function_expression) (generator_function)]
   (#not-eq? @name "exports")) @definition.function
+
+; Declarations of a .d.ts: `declare const f: (x: T) => U` (what tsc emits for an exported
+; arrow function) is a function, like `declare function f(x: T): U`; `declare const MAX: number`
+; in upper case a constant.
+(ambient_declaration
+  (lexical_declaration
+    (variable_declarator
+      name: (identifier) @name
+      type: (type_annotation (function_type))) @definition.function))
+(ambient_declaration
+  (lexical_declaration
+    kind: "const"
+    (variable_declarator name: (identifier) @name) @definition.constant)
+  (#match? @name "^[A-Z][A-Z0-9_]*$"))
 
 ; Top-level constants written in upper case: `export const MAX_RETRIES = 3`.
 (program
