@@ -1642,7 +1642,9 @@ def test_extraction_keeps_no_tree_alive() -> None:
 def test_compiled_javascript_and_declaration_files(tmp_path: Path) -> None:
     """What Babel and tsc emit (date-fns, zod): a property descriptor's accessor is no
     function, an API object's `get` is; `.d.ts` consts typed as functions are functions and
-    upper-case ones constants. Python's private upper-case names are constants too."""
+    upper-case ones constants; a prototype's function is its constructor's method (express).
+    A Rust `impl` for `dyn Trait + 'a` is scoped by the trait; Python's private upper-case
+    names are constants too."""
     code = """\
 Object.defineProperty(exports, "x", { enumerable: true, get: function () { return m.x; } });
 var desc = { enumerable: true, get: function() { return m[k]; } };
@@ -1663,6 +1665,15 @@ export declare function parse(s: string): Date;
     assert [(s.name, s.kind, s.start_line) for s in found] == [
         ("BRAND", "constant", 1), ("stringType", "function", 2), ("parse", "function", 4)
     ]  # fmt: skip
+    code = "function View() {}\nView.prototype.lookup = function lookup(name) {\n};\n"
+    for language, name in (("javascript", "view.js"), ("typescript", "view.ts")):
+        found = extract(tmp_path, name, language, code).symbols
+        assert [(s.name, s.kind, s.scope) for s in found] == [
+            ("View", "function", None), ("lookup", "method", "View")
+        ]  # fmt: skip
+    rust = "impl<'a> Display for dyn Expected + 'a {\n    fn fmt(&self) {}\n}\n"
+    found = extract(tmp_path, "e.rs", "rust", rust).symbols
+    assert [(s.name, s.scope) for s in found] == [("fmt", "Expected")]
     py = "_VALID_HEADER_RE = re.compile(b'x')\n__all__ = ['a']\n_private = 1\nMAX = 2\n"
     found = extract(tmp_path, "m.py", "python", py).symbols
     assert [(s.name, s.kind) for s in found] == [("_VALID_HEADER_RE", "constant"), ("MAX", "constant")]

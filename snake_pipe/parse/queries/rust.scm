@@ -35,6 +35,11 @@
   type: (reference_type
     type: (generic_type
       type: (scoped_type_identifier name: (type_identifier) @name)))) @scope.impl
+; `impl dyn Error + Send` and `impl Display for dyn Expected + 'a` -> scopes `Error`, `Expected`.
+(impl_item type: (dynamic_type trait: [
+  (type_identifier) @name (scoped_type_identifier name: (type_identifier) @name)])) @scope.impl
+(impl_item type: (bounded_type . (dynamic_type trait: [
+  (type_identifier) @name (scoped_type_identifier name: (type_identifier) @name)]))) @scope.impl
 ; Anything else is named by its text, without the reference: `impl Trait for [T]` and
 ; `impl Trait for &str` -> scopes `[T]` and `str`.
 (impl_item

@@ -89,7 +89,16 @@
     (parenthesized_expression [(arrow_function) (function_expression)])
   ]) @definition.function
 
-; `exports.f = function () {}`, `Foo.prototype.bar = () => {}`.
+; `View.prototype.lookup = function lookup() {}`: a method of `View` (@_qualified adds it).
+(assignment_expression
+  left: (member_expression
+    object: (member_expression
+      object: (identifier) @_qualified
+      property: (property_identifier) @_prototype)
+    property: (property_identifier) @name)
+  right: [(arrow_function) (function_expression) (generator_function)]
+  (#eq? @_prototype "prototype")) @definition.method
+; `exports.f = function () {}`.
 (assignment_expression
   left: [(_ property: (property_identifier) @name) (identifier) @name]
   right: [(arrow_function) (function_expression) (generator_function)]
