@@ -1394,8 +1394,8 @@ int Parse<int>(const char* s) { return 0; }
         ("Parse", "function", 9, None),
     ]
     # members of a class behind an export macro (googletest, BoringSSL, fmt): constructors and
-    # destructors, a macro before a constructor or a return type, one after a method; an export
-    # block's macro line, also on the first line
+    # destructors, a macro before a constructor or a return type, one after a method,
+    # conversion operators; an export block's macro line, also on the first line
     source = """\
 FMT_BEGIN_EXPORT
 class GTEST_API_ Parser
@@ -1409,7 +1409,9 @@ class GTEST_API_ Parser
     return 1;
   }
   pointer data() ABSL_ATTRIBUTE_LIFETIME_BOUND { return p_; }
+  explicit operator bool() const { return true; }
 };
+Parser::operator int() const { return 0; }
 FMT_END_EXPORT
 FMT_MODULE_EXPORT_BEGIN
 template <typename Char> class V {
@@ -1425,8 +1427,10 @@ template <typename Char> class V {
         ("Parser", "constructor", 8, "Parser"),
         ("GetCode", "method", 9, "Parser"),
         ("data", "method", 12, "Parser"),
-        ("V", "class", 16, None),
-        ("V", "constructor", 17, "V"),
+        ("operator bool", "method", 13, "Parser"),
+        ("operator int", "method", 15, "Parser"),
+        ("V", "class", 18, None),
+        ("V", "constructor", 19, "V"),
     ]
 
 

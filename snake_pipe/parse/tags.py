@@ -331,6 +331,8 @@ def _qualifier(qualified: ts.Node, name_node: ts.Node) -> tuple[str, ...]:
 def _name(node: ts.Node) -> str:
     """A definition's name as written, or "" for none (`var _ io.Writer = ...`)."""
     name = _text(node)
+    if name[:8] == "operator" and node.type == "operator_cast":  # C++'s `operator bool() const`
+        return f"operator {_text(to)}" if (to := node.child_by_field_name("type")) else name
     if "\n" in name:  # a macro call spread over lines, `TEST_P(Suite,\n    Name)`
         return " ".join(name.split())
     if name[:1] == "`":  # Kotlin's and Swift's quoted names: fun `two words`()

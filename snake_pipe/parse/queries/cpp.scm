@@ -218,6 +218,14 @@
       ] @_qualified) .) .)
   ]) @definition.method
 
+; Conversion operators, named `operator bool`: `explicit operator bool() const {}` and
+; `operator int() const;` in a class body, `A::operator bool() const {}` out of it.
+(function_definition declarator: (operator_cast) @name) @definition.function
+(field_declaration_list (declaration declarator: (operator_cast) @name) @definition.method)
+(function_definition
+  declarator: (qualified_identifier scope: (_) name: (operator_cast) @name) @_qualified)
+  @definition.method
+
 ; Members declared in a class body: `void push(const T&);`, `T* get();`, `T& at(size_t);`,
 ; `virtual ~Foo();`, `explicit Foo(int);`.
 ; A name in capitals is an attribute macro after a field (`T head ABSL_GUARDED_BY(mu);`).
