@@ -378,19 +378,14 @@ def _nest(
             kind = "method"
         name = names[0]
         in_class = parent[2].rpartition(".")[2] if parent and parent[1] in CLASS_LIKE else None
-        if named_constructors and kind in ("method", "constructor"):
-            # a constructor is named as its class: `FMT_CONSTEXPR rgb() {}` read as a method
-            # returning the macro is one, `MACRO int get() const {}` read as a constructor
-            # `get()` after a field is not
-            is_named = name == (qualifier[-1] if qualifier else in_class)
-            if kind == "method" and is_named:
-                kind = "constructor"
-            elif kind == "constructor" and in_class and not is_named:
-                if name.isupper():
-                    continue  # a macro taken for a constructor: `ABSL_LOCKS_REQUIRED(mu);`
+        owner = qualifier[-1] if qualifier else in_class
+        if kind == "constructor" and in_class and name != owner:
+            if name.isupper():
+                continue  # a macro taken for a constructor: `ABSL_LOCKS_REQUIRED(mu);`
+            if named_constructors:  # `MACRO int get() const {}`: `get()` after a field
                 kind = "method"
-        elif kind == "constructor" and name.isupper() and in_class and name != in_class:
-            continue  # the same macro in a language without the rule
+        elif kind == "method" and named_constructors and owner and name == owner:
+            kind = "constructor"  # `FMT_CONSTEXPR rgb() {}`: a method returning the macro
         scope = parent[2] if parent else None
         if qualifier:  # `void Foo::bar() {}` in namespace ns: scope ns.Foo
             scope = ".".join((scope, *qualifier) if scope else qualifier)

@@ -7,8 +7,8 @@
 ; after the enclosing ones; `Foo::Foo()` is a constructor. A namespace-qualified free function
 ; `void ns::f() {}` is reported as a method too (the grammar cannot tell).
 ; Names qualified more than three times (`a::b::C::D::f`) are left out, and so are lambdas,
-; fields, `operator T()` conversions and free function prototypes (declarations, not
-; definitions); declarations inside a class body are kept (they make up the class).
+; fields and free function prototypes (declarations, not definitions); declarations inside a
+; class body are kept (they make up the class). Conversions are named `operator T`.
 ; Compiling costs every worker time for each step that names a node type and has children
 ; (C++'s grammar is big): the wrappers in between are wildcards, `(_ name: ...)` for a
 ; `qualified_identifier` or `template_type`, `(_ (function_declarator ...) .)` for a pointer,
@@ -40,20 +40,9 @@
   name: [(_ name: (type_identifier) @name) (_ name: (_ name: (type_identifier) @name))]
   body: (_)) @definition.struct
 (union_specifier name: (type_identifier) @name body: (_)) @definition.union
-; `class EXPORT_MACRO Foo {` and `struct GTEST_API_ Foo : Base {`, which the grammar reads as
-; a function returning `class EXPORT_MACRO` (with the base list in an ERROR): the name is the
-; identifier after the macro.
-; Two macros, `class EXPORT_A EXPORT_B Foo {`: the name is alone in an ERROR.
-((function_definition
-  type: (_ "class") . (identifier) @_macro . (ERROR . (identifier) @name)) @definition.class
-  (#match? @_macro "^[A-Z][A-Z0-9_]*$"))
-; With an empty body, `class EXPORT Foo : public Base {};` is a variable `Foo` of type
-; `class EXPORT` with an empty initializer list.
-((declaration
-  type: (class_specifier name: (type_identifier) @_macro) .
-  declarator: (init_declarator
-    declarator: (identifier) @name value: (initializer_list))) @definition.class
-  (#match? @_macro "^[A-Z][A-Z0-9_]*$"))
+; A macro between `class` and the name that is not in capitals (those are blanked before
+; parsing, languages.py), `class export_api Foo {`: the grammar reads a function returning
+; `class export_api`, with the base list in an ERROR; the name is the identifier after it.
 (function_definition
   type: (_ "class") . [(ERROR . (identifier) @name) (identifier) @name]) @definition.class
 (function_definition

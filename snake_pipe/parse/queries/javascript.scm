@@ -33,8 +33,12 @@
         value: [(arrow_function) (function_expression)]) @ignore))
   (#any-of? @_define "defineProperty" "defineProperties")
   (#any-of? @name "get" "set"))
+; (A descriptor kept in a variable, `{enumerable: true, get: ...}`: its first two keys, anchored,
+; since two free siblings make a query's work grow with the square of an object's size.)
 (object
+  .
   (pair key: (property_identifier) @_flag)
+  .
   (pair
     key: (property_identifier) @name
     value: [(arrow_function) (function_expression)]) @ignore
