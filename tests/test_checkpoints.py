@@ -243,9 +243,11 @@ def interrupted_ingest(repo: Path, *args: str | Path) -> str:
 def test_status_tells_a_running_run_from_a_killed_one_by_its_lock(tmp_path: Path) -> None:
     """Not by the pid in the lock file: in a container the run was pid 1, and a pid is
     reused."""
-    repo = big_repo(tmp_path / "repo", 8000)
+    repo = big_repo(tmp_path / "repo", 200)
+    (repo / "hang.py").write_text("# SNAKE-PIPE-FAULT:hang\n")  # the run cannot end on its own
+    env = {**os.environ, "SNAKE_PIPE_TEST_WORKER_HOOK": "tests.faults"}
     cmd = [sys.executable, "-m", "snake_pipe", "ingest", str(repo), "--workers", "1"]
-    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
 
     def state() -> object:
         done = run_cli("status", repo, "--json")
@@ -253,9 +255,9 @@ def test_status_tells_a_running_run_from_a_killed_one_by_its_lock(tmp_path: Path
 
     try:
         deadline = time.monotonic() + 60
-        while state() != "running" and time.monotonic() < deadline:
+        while (seen := state()) != "running" and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert state() == "running"
+        assert seen == "running"
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(30)
