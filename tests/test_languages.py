@@ -1535,6 +1535,24 @@ def test_a_namespace_statement_scopes_what_follows(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_python_constants_of_a_module_level_if_or_try(tmp_path: Path) -> None:
+    """One per branch, as Django's `try: import yaml; HAS_YAML = True except: HAS_YAML = False`;
+    not in a function's or a class's `if`/`try`."""
+    code = (
+        "try:\n    import yaml\n    HAS_YAML = True\nexcept ImportError:\n    HAS_YAML = False\n"
+        "else:\n    _OK = 1\nfinally:\n    DONE = 2\n"
+        "if X:\n    A = 1\nelif Y:\n    B = 2\nelse:\n    C = 3\n    lower = 4\n"
+        "def f():\n    if x:\n        LOCAL = 1\n"
+        "class K:\n    try:\n        ATTR = 1\n    except E:\n        pass\n"
+    )
+    py = extract(tmp_path, "a.py", "python", code)
+    assert [(s.name, s.kind, s.start_line) for s in py.symbols] == [
+        ("HAS_YAML", "constant", 3), ("HAS_YAML", "constant", 5), ("_OK", "constant", 7),
+        ("DONE", "constant", 9), ("A", "constant", 11), ("B", "constant", 13),
+        ("C", "constant", 15), ("f", "function", 17), ("K", "class", 20),
+    ]  # fmt: skip
+
+
 def test_one_declaration_naming_several(tmp_path: Path) -> None:
     """`var a, b = 1, 2` is two symbols, not the first alone. Only variables, constants and
     fields take several names: in C++ a second "name" of a method is a macro the grammar

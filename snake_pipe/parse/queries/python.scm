@@ -1,7 +1,7 @@
 ; Python tags.
 ; Definitions: every def / async def / class, at the line of its keyword (decorators are
 ; outside the node); a def directly in a class is a method. Module-level upper-case
-; constants and `type X = ...` aliases (3.12). Imports, wherever they are (also inside
+; constants (also in a module-level `if` or `try`) and `type X = ...` aliases (3.12). Imports, wherever they are (also inside
 ; functions, `if TYPE_CHECKING:` and `try:` blocks).
 (class_definition name: (identifier) @name) @definition.class
 (function_definition name: (identifier) @name) @definition.function
@@ -16,6 +16,23 @@
   (assignment left: [(pattern_list (identifier) @name) (tuple_pattern (identifier) @name)])
     @definition.constant
   (#match? @name "^_*[A-Z][A-Z0-9_]*$"))
+
+;
+; The same inside a module-level `if`/`elif`/`else` or `try`/`except`/`else`/`finally`:
+; `try: import ujson as json; HAS_UJSON = True except ImportError: HAS_UJSON = False` gives one
+; constant per branch. One level deep: deeper blocks are rare, and each level costs a pattern.
+([(if_statement consequence: (block (assignment left: (identifier) @name) @definition.constant))
+  (if_statement
+    alternative: (elif_clause consequence: (block (assignment left: (identifier) @name) @definition.constant)))
+  (if_statement
+    alternative: (else_clause body: (block (assignment left: (identifier) @name) @definition.constant)))
+  (try_statement body: (block (assignment left: (identifier) @name) @definition.constant))
+  (try_statement (except_clause (block (assignment left: (identifier) @name) @definition.constant)))
+  (try_statement (else_clause body: (block (assignment left: (identifier) @name) @definition.constant)))
+  (try_statement (finally_clause (block (assignment left: (identifier) @name) @definition.constant)))]
+  @_branch
+  (#match? @name "^_*[A-Z][A-Z0-9_]*$")
+  (#parent-type? @_branch "module"))
 
 ; `type Vector = list[float]`, `type Pair[T] = tuple[T, T]`.
 (type_alias_statement left: (type (identifier) @name)) @definition.type
