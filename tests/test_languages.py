@@ -763,7 +763,8 @@ namespace Acme.Orders
 )
 
 
-# `def self.x`, `class << self` and `private def x` are methods of the class.
+# `def self.x`, `class << self` and `private def x` are methods of the class; `attr_accessor`
+# names are properties.
 CASES.append(
     Case(
         "ruby",
@@ -773,6 +774,7 @@ CASES.append(
             ("Billing", "module", 6, 35, None),
             ("VERSION", "constant", 7, 7, "Billing"),
             ("Invoice", "class", 9, 34, "Billing"),
+            ("total", "property", 11, 11, "Billing.Invoice"),
             ("initialize", "constructor", 13, 15, "Billing.Invoice"),
             ("build", "method", 17, 19, "Billing.Invoice"),
             ("registry", "method", 22, 24, "Billing.Invoice"),
@@ -1603,7 +1605,8 @@ def test_quoted_names_lose_their_backticks(tmp_path: Path) -> None:
 def test_ruby_defs_anywhere_and_parent_checks(tmp_path: Path) -> None:
     """A `def` is a function at the top of a file and a method anywhere else, whatever
     construct holds it; `initialize` is a constructor only in a class or module body;
-    constants only at file, class or module level."""
+    constants only at file, class or module level; `attr_*` names are properties of the class
+    they are declared in, other class-level calls with symbols are none."""
     code = """\
 LIMIT = 3
 def initialize; end
@@ -1616,6 +1619,9 @@ class Job
   def run
     local = 1
   end
+  attr_accessor :name, :email
+  attr_reader(:id)
+  validates :name, presence: true
 end
 """
     result = extract(tmp_path, "w.rb", "ruby", code)
@@ -1627,6 +1633,9 @@ end
         ("initialize", "constructor", 5, "Job"),
         ("speed", "method", 7, "Job"),
         ("run", "method", 9, "Job"),
+        ("name", "property", 12, "Job"),
+        ("email", "property", 12, "Job"),
+        ("id", "property", 13, "Job"),
     ]
 
 

@@ -337,6 +337,8 @@ def _name(node: ts.Node) -> str:
         return " ".join(name.split())
     if name[:1] == "`":  # Kotlin's and Swift's quoted names: fun `two words`()
         return name.strip("`")
+    if name[:1] == ":" and node.type == "simple_symbol":  # Ruby's attr_reader :name
+        return name[1:]
     return "" if name == "_" else name
 
 

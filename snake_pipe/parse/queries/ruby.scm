@@ -1,9 +1,10 @@
 ; Ruby tags.
 ; Modules, classes (`class A::B` -> `B`), constructors (`initialize`), methods (`def` in a
 ; class, module, block or `class << self`, and `def self.x`), top-level `def`s as functions,
-; constants;
+; constants, `attr_reader`/`attr_writer`/`attr_accessor` names in a class or module body
+; (properties, one per name, at the line of its symbol);
 ; `require`, `require_relative`, `load` and `autoload` paths.
-; Not captured: `attr_*` accessors, `define_method`, `Struct.new` classes.
+; Not captured: `define_method`, `Struct.new` classes.
 ; Where two patterns match one node (a `def`), the earlier pattern wins. A parent is checked by
 ; `#parent-type?` (ours, see tags.py), which costs less than a parent step to compile.
 
@@ -25,6 +26,14 @@
 ; `VERSION = "1.0"` in a file, class or module body.
 ((assignment left: (constant) @name) @definition.constant
   (#parent-type? @definition.constant "program" "body_statement"))
+
+; `attr_accessor :name, :email`: properties `name` and `email`.
+((call
+  !receiver
+  method: (identifier) @_method
+  arguments: (argument_list (simple_symbol) @name @definition.property)) @_call
+  (#any-of? @_method "attr_reader" "attr_writer" "attr_accessor")
+  (#parent-type? @_call "body_statement"))
 
 ; Imports: `require "json"`, `require_relative "../lib/x"`, `load "x.rb"`,
 ; `autoload :Foo, "foo"` (calls without a receiver, string arguments only).
