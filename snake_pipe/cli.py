@@ -40,29 +40,13 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         action="append",
         dest="sinks",
         metavar="URI",
-        help="sqlite:PATH or jsonl:PATH; repeatable (default: sqlite in the store)",
+        help="sqlite:PATH, jsonl:PATH, postgresql://USER@HOST/DB or parquet:DIR; repeatable "
+        "(default: sqlite in the store)",
     )
     p.add_argument("--report", metavar="FILE", type=os.path.expanduser,
                    help="write the run report as JSON")  # fmt: skip
-    p.add_argument(
-        "--config", metavar="FILE", type=os.path.expanduser,
-        help="TOML file with settings (see config/default.toml)",
-    )
     p.add_argument("--ast", action="store_true", default=None, help="also store full syntax trees")
-    p.add_argument("--include", action="append", metavar="GLOB", help="only ingest matching files")
-    p.add_argument("--exclude", action="append", metavar="GLOB", help="never ingest matching paths")
-    p.add_argument(
-        "--no-ignore",
-        action="store_true",
-        default=None,
-        help="do not read .gitignore files or .git/info/exclude",
-    )
-    p.add_argument(
-        "--follow-symlinks",
-        action="store_true",
-        default=None,
-        help="follow symbolic links that stay inside the repository",
-    )
+    _add_discovery_options(p)
     p.add_argument("--max-file-bytes", type=_int("--max-file-bytes"), help="skip bigger files")
     p.add_argument(
         "--executor",
@@ -87,6 +71,19 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_discovery_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config", metavar="FILE", type=os.path.expanduser,
+        help="TOML file with settings (see config/default.toml)",
+    )  # fmt: skip
+    p.add_argument("--include", action="append", metavar="GLOB", help="only ingest matching files")
+    p.add_argument("--exclude", action="append", metavar="GLOB", help="never ingest matching paths")
+    p.add_argument("--no-ignore", action="store_true", default=None,
+                   help="do not read .gitignore files or .git/info/exclude")  # fmt: skip
+    p.add_argument("--follow-symlinks", action="store_true", default=None,
+                   help="follow symbolic links that stay inside the repository")  # fmt: skip
+
+
 def _int(option: str, low: int | None = None, high: int | None = None) -> Any:
     def parse(value: str) -> int:
         try:
@@ -106,16 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     ingest = sub.add_parser("ingest", help="inventory and parse every file of a repository")
     _add_run_options(ingest)
-    explain = sub.add_parser("explain", help="tell why a file is ingested, ignored or skipped")
-    explain.add_argument("repo")
+    explain = sub.add_parser(
+        "explain", help="tell why a file is ingested, ignored or skipped",
+        description="Tell which rule includes, ignores or skips a file, and its language: what "
+        "an ingest with the same options would do.",
+    )  # fmt: skip
+    explain.add_argument("repo", help="repository directory")
     explain.add_argument("path", help="path of the file, relative to the repository")
-    explain.add_argument("--config", metavar="FILE", type=os.path.expanduser)
-    explain.add_argument("--include", action="append", metavar="GLOB")
-    explain.add_argument("--exclude", action="append", metavar="GLOB")
-    explain.add_argument("--no-ignore", action="store_true", default=None)
-    explain.add_argument("--follow-symlinks", action="store_true", default=None)
-    explain.add_argument("--store")
-    explain.add_argument("--sink", action="append", dest="sinks", metavar="URI")
+    _add_discovery_options(explain)
+    explain.add_argument("--store", help="store directory, never ingested")
+    explain.add_argument("--sink", action="append", dest="sinks", metavar="URI",
+                         help="a sink whose files are never ingested")  # fmt: skip
     watch = sub.add_parser("watch", help="ingest, then keep the records live as files change")
     _add_run_options(watch)
     watch.add_argument("--metrics-port", type=_int("--metrics-port", 0, 65535), metavar="N",
