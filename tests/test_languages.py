@@ -1473,6 +1473,12 @@ def test_small_forms_of_real_code(tmp_path: Path) -> None:
     ]  # fmt: skip
     go = extract(tmp_path, "a.go", "go", "package p\nvar _ io.Writer = (*T)(nil)\nvar X = 1\n")
     assert [s.name for s in go.symbols] == ["p", "X"]
+    # an anonymous interface type's methods are no symbols; a named interface's are
+    code = "package p\nfunc F(r interface{ Push(int) }) {}\ntype I interface{ M() }\n"
+    go = extract(tmp_path, "a.go", "go", code)
+    assert [(s.name, s.kind) for s in go.symbols] == [
+        ("p", "namespace"), ("F", "function"), ("I", "interface"), ("M", "method")
+    ]  # fmt: skip
     cs = extract(tmp_path, "a.cs", "csharp", "using M = Maybe<Method>;\nusing System;\n")
     assert [i.module for i in cs.imports] == ["Maybe<Method>", "System"]
     # a NUL past git's binary sniff: U+FFFD in every sink, since PostgreSQL's text has no NUL
@@ -1503,6 +1509,14 @@ def test_scala_3_indented_definitions_end_with_their_last_line(tmp_path: Path) -
     found = extract(tmp_path, "a.scala", "scala", code).symbols
     assert [(s.name, s.start_line, s.end_line) for s in found] == [
         ("Main", 1, 9), ("f", 2, 3), ("C", 5, 6), ("h", 6, 6), ("y", 9, 9)
+    ]  # fmt: skip
+    # an end marker ends its definition; `var`s of objects are properties
+    code = ("object A:\n  object B:\n    def x =\n      1\n    end x\n  var n = 0\nend A\n"
+            "def g: Int =\n  2\nend g\nvar Top = 1\n")  # fmt: skip
+    found = extract(tmp_path, "a.scala", "scala", code).symbols
+    assert [(s.name, s.kind, s.start_line, s.end_line) for s in found] == [
+        ("A", "class", 1, 7), ("B", "class", 2, 5), ("x", "method", 3, 5),
+        ("n", "property", 6, 6), ("g", "function", 8, 10), ("Top", "property", 11, 11),
     ]  # fmt: skip
 
 

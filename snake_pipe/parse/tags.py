@@ -269,6 +269,9 @@ def _define(
             key, (end_row, end_col) = _namespace_extent(node)
         elif trim:
             end_row, end_col = _last_token_end(node)
+            marker = node.next_sibling  # Scala 3's `end Name`, the next node but one
+            if marker is not None and marker.type == "end" and marker.next_sibling is not None:
+                end_row, end_col = marker.next_sibling.end_point
         end_line = end_row + (0 if end_col == 0 and end_row > start_row else 1)
         if start_row != name_node.start_point[0]:
             first = node.child(0)

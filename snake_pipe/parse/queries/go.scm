@@ -31,8 +31,8 @@
   ]) @definition.type
 (type_alias name: (type_identifier) @name) @definition.type
 
-; Methods listed by an interface.
-(interface_type (method_elem name: (field_identifier) @name) @definition.method)
+; Methods listed by a named interface (not those of an anonymous `interface{ M() }` type).
+(type_spec type: (interface_type (method_elem name: (field_identifier) @name) @definition.method))
 
 ; Package-level `const` and `var` (not those inside functions).
 ; The grammar's `name:` field misses a const_spec's second name (`A, B = 1, 2`); its only

@@ -2,8 +2,10 @@
 ; Packages, classes, traits, objects and package objects (as classes), enums, functions
 ; (methods in classes, traits, objects and enums; `def this` is a constructor), abstract
 ; `def` declarations, type definitions, `val`s of objects and the top level (upper-case
-; names -> constant, others -> property); imports.
-; Not captured: `given` instances, enum cases, class parameters, vals of classes and traits.
+; names -> constant, others -> property), their `var`s (properties); imports. A Scala 3 end
+; marker (`end Name`) is part of its definition.
+; Not captured: `given` instances, enum cases, class parameters, vals and vars of classes and
+; traits.
 ; Alternatives are mutually exclusive: which of two matches on one node comes first is not
 ; guaranteed.
 
@@ -23,6 +25,13 @@
   name: (_) @name
   (#not-eq? @name "this")) @definition.function
 (function_declaration name: (_) @name) @definition.function
+
+; `var`s of objects and of the top level are properties, whatever their case.
+(compilation_unit (var_definition pattern: (identifier) @name) @definition.property)
+(object_definition
+  body: (template_body (var_definition pattern: (identifier) @name) @definition.property))
+(package_object
+  body: (template_body (var_definition pattern: (identifier) @name) @definition.property))
 
 ; `val`s of objects and of the top level: `val MaxItems = 100` is a constant.
 (compilation_unit
