@@ -278,6 +278,25 @@ def without_macros(grammar: str, source: bytes) -> bytes:
     return source
 
 
+# Conditional-compilation lines, where a grammar stumbles over them inside a type body or a
+# parameter list (Swift's `#if os(iOS)` as a class's first member loses the whole class).
+_DIRECTIVE_LINES = {
+    "swift": re.compile(rb"^[ \t]*#(?:if|elseif|else|endif)\b[^\n]*", re.M),
+    "csharp": re.compile(rb"^[ \t]*#(?:if|elif|else|endif)\b[^\n]*", re.M),
+}
+
+
+def without_directives(grammar: str, source: bytes) -> bytes | None:
+    """``source`` with its `#if`/`#else`/`#endif` lines blanked to spaces (every branch kept),
+    or None if the grammar has no such fallback or the source no such line. For a second
+    parse of a file whose first parse has errors: a file that parses whole keeps its tree."""
+    pattern = _DIRECTIVE_LINES.get(grammar)
+    if pattern is None or b"#" not in source:
+        return None
+    blanked, count = pattern.subn(lambda m: b" " * len(m[0]), source)
+    return blanked if count else None
+
+
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 

@@ -1293,6 +1293,32 @@ int& Foo::at(int i) { return data[i]; }
     ]
 
 
+def test_conditional_compilation_that_breaks_the_grammar(tmp_path: Path) -> None:
+    """Swift's `#if` as a type's first member closed the class at once, its methods came out
+    as top-level functions; C#'s `#if` in a parameter list made errors. Such a file is parsed
+    again with the directive lines blank (every branch kept) when that has fewer errors."""
+    swift = ("class Manager {\n#if os(iOS)\n  func a() {}\n#else\n  func a(x: Int) {}\n"
+             "#endif\n  func b() {}\n}\n")  # fmt: skip
+    found = extract(tmp_path, "m.swift", "swift", swift)
+    assert found.status == "ok"
+    assert [(s.name, s.kind, s.start_line, s.end_line, s.scope) for s in found.symbols] == [
+        ("Manager", "class", 1, 8, None), ("a", "method", 3, 3, "Manager"),
+        ("a", "method", 5, 5, "Manager"), ("b", "method", 7, 7, "Manager"),
+    ]  # fmt: skip
+    cs = ("class F {\n  void Add(ref int o\n#if TRACE\n    , string t\n#endif\n  ) {}\n"
+          "  void Run() {}\n}\n")  # fmt: skip
+    found = extract(tmp_path, "f.cs", "csharp", cs)
+    assert found.status == "ok"
+    assert [(s.name, s.start_line, s.end_line) for s in found.symbols] == [
+        ("F", 1, 8), ("Add", 2, 6), ("Run", 7, 7)
+    ]  # fmt: skip
+    # a file that parses whole keeps its first tree; one no better blanked keeps its errors
+    assert languages.without_directives("swift", b"#if A\nlet x = 1\n#endif\n") is not None
+    assert languages.without_directives("python", b"#if A\n") is None
+    broken = extract(tmp_path, "b.swift", "swift", "#if A\nclass {\n#endif\n")
+    assert broken.status == "syntax_error" and broken.parse_errors
+
+
 def test_cpp_macros_the_grammar_cannot_know(tmp_path: Path) -> None:
     """Export, namespace and attribute macros of real C++ (abseil, BoringSSL, googletest): the
     class or namespace behind them is found, with its members' scopes; a macro is never a

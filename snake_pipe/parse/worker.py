@@ -224,7 +224,7 @@ def extract_file(item: WorkItem) -> FileResult:
 def parse_into(result: FileResult, language: str, source: bytes) -> None:
     started = time.perf_counter()
     grammar = languages.grammar_for(language, source)
-    tree = parser_for(grammar).parse(languages.without_macros(grammar, source))
+    tree = parse(grammar, source)
     root = tree.root_node
     result.node_count = root.descendant_count
     tags = tags_query(grammar)
@@ -240,6 +240,20 @@ def parse_into(result: FileResult, language: str, source: bytes) -> None:
     result.parse_ms = round((time.perf_counter() - started) * 1000, 3)
     if plugins.active:
         plugins.run_plugins(result, language, source, tree)
+
+
+def parse(grammar: str, source: bytes) -> ts.Tree:
+    """The tree of ``source``; where conditional compilation broke it, the tree of every
+    branch at once if that has fewer errors."""
+    parser = parser_for(grammar)
+    tree = parser.parse(languages.without_macros(grammar, source))
+    if tree.root_node.has_error and (blanked := languages.without_directives(grammar, source)):
+        other = parser.parse(blanked)
+        if not other.root_node.has_error or (
+            len(collect_errors(other.root_node)) < len(collect_errors(tree.root_node))
+        ):
+            return other
+    return tree
 
 
 def collect_errors(root: ts.Node) -> list[ParseError]:
