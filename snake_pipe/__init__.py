@@ -32,6 +32,7 @@ __all__ = [
     "SnakePipeError",
     "StoreError",
     "Symbol",
+    "TransientSinkError",
     "__version__",
     "aextract",
     "awatch",
@@ -56,6 +57,7 @@ _LAZY = {
     "SnakePipeError": "snake_pipe.errors",
     "StoreError": "snake_pipe.errors",
     "Symbol": "snake_pipe.models",
+    "TransientSinkError": "snake_pipe.errors",
     "aextract": "snake_pipe.api",
     "awatch": "snake_pipe.api",
     "extract": "snake_pipe.api",
@@ -73,6 +75,7 @@ if _typing.TYPE_CHECKING:
         SinkError,
         SnakePipeError,
         StoreError,
+        TransientSinkError,
     )
     from snake_pipe.models import Change, FileRecord, Import, ParseErrorRecord, Symbol
     from snake_pipe.report import RunReport

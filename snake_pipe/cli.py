@@ -74,7 +74,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 def _add_discovery_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--config", metavar="FILE", type=os.path.expanduser,
-        help="TOML file with settings (see config/default.toml)",
+        help="TOML file with settings (snake-pipe config prints them all)",
     )  # fmt: skip
     p.add_argument("--include", action="append", metavar="GLOB", help="only ingest matching files")
     p.add_argument("--exclude", action="append", metavar="GLOB", help="never ingest matching paths")
@@ -126,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("repo", nargs="?", default=".", help="repository (default: .)")
     status.add_argument("--store", help="store directory (default REPO/.snake-pipe)")
     status.add_argument("--json", action="store_true", help="print JSON")
+    sub.add_parser(
+        "config", help="print every setting with its documentation and default (TOML)",
+        description="Print config/default.toml: every setting, documented, at its default; "
+        "a starting point for --config FILE.",
+    )  # fmt: skip
     return parser
 
 
@@ -219,8 +224,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     return print_status(args.repo, store, args.json, sys.stdout)
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    from snake_pipe.config import render_default_toml
+
+    sys.stdout.write(render_default_toml())
+    return 0
+
+
 COMMANDS = {"ingest": cmd_ingest, "watch": cmd_watch, "explain": cmd_explain,
-            "status": cmd_status}  # fmt: skip
+            "status": cmd_status, "config": cmd_config}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -192,7 +192,7 @@ def unknown_env(env: Mapping[str, str]) -> list[str]:
     for var in sorted(env):
         if var.startswith(ENV_PREFIX) and var not in known and not var.startswith(TEST_PREFIX):
             close = difflib.get_close_matches(var, known, n=1, cutoff=0.85)
-            hint = f" (did you mean {close[0]}?)" if close else " (see config/default.toml)"
+            hint = f" (did you mean {close[0]}?)" if close else " (snake-pipe config lists them)"
             warnings.append(f"{var} is not a setting{hint}: ignored")
     return warnings
 

@@ -29,6 +29,7 @@ from snake_pipe import (
 )
 from snake_pipe.api import Options, make_config
 from snake_pipe.config import Config
+from snake_pipe.parse.ast import decode_tree
 from tests.conftest import JS_SAMPLE, PY_SAMPLE, rows, write_tree
 
 SYMBOLS = [("LIMIT", "constant", 5, 5, None), ("top", "function", 9, 10, None),
@@ -114,6 +115,8 @@ def test_extract_records_are_json_ready_and_carry_the_ast(tmp_path: Path) -> Non
     repo = write_tree(tmp_path / "repo", {"a.py": "x = 1\n"})
     (record,) = snake_pipe.extract(repo, ast=True, executor="inline")
     assert record.ast is not None and record.ast["types"][0] == "module"
+    nodes = decode_tree(record.ast)
+    assert nodes[0]["type"] == "module" and [n["text"] for n in nodes if n["text"]] == ["x", "=", "1"]
     doc = json.loads(record.model_dump_json())
     assert doc["path"] == "a.py" and doc["symbols"] == [] and doc["ast"]["nodes"]
     assert FileRecord.model_validate(doc) == record

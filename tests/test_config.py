@@ -11,11 +11,16 @@ from tests.conftest import rows, run_cli
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_default_toml_documents_every_field() -> None:
+def test_default_toml_documents_every_field(tmp_path: Path) -> None:
     assert (ROOT / "config" / "default.toml").read_text() == render_default_toml()
     text = render_default_toml()
     for name in Config.model_fields:
         assert name in text
+    # an installed package has no config/: `snake-pipe config` prints it, a valid --config file
+    printed = run_cli("config")
+    assert printed.returncode == 0 and printed.stdout == text
+    (tmp_path / "my.toml").write_text(printed.stdout)
+    assert resolve_config({}, tmp_path / "my.toml", {}) == resolve_config({}, None, {})
 
 
 def test_precedence_cli_over_env_over_file(tmp_path: Path) -> None:

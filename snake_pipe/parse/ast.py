@@ -56,9 +56,10 @@ def encode_tree(tree: ts.Tree) -> str:
             parents.pop()
 
 
-def decode_tree(data: str) -> list[dict[str, Any]]:
-    """Expand the compact form into one dict per node (for readers and tests)."""
-    doc = json.loads(data)
+def decode_tree(data: str | bytes | dict[str, Any]) -> list[dict[str, Any]]:
+    """Expand the compact form into one dict per node: from the stored JSON text (``ast.tree``)
+    or the decoded dict of an API record's ``ast``."""
+    doc = data if isinstance(data, dict) else json.loads(data)
     types, fields = doc["types"], doc["fields"]
     texts = doc.get("text") or [None] * len(doc["nodes"])
     keys = ("start_byte", "end_byte", "start_row", "start_col", "end_row", "end_col")
