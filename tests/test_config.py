@@ -115,6 +115,7 @@ def test_cli_output_paths_that_cannot_work_exit_2_before_the_run(tmp_path: Path)
         (["--sink", f"jsonl:{tmp_path}"], f"--sink jsonl:{tmp_path}: is a directory"),
         (["--sink", f"sqlite:{tmp_path}"], f"--sink sqlite:{tmp_path}: is a directory"),
         (["--sink", f"parquet:{tmp_path / 'file'}"], "/file: is a file: pass a directory"),
+        (["--store", tmp_path / "file"], "/file: is a file, not a directory: pass a directory"),
     ]:
         result = run_cli("ingest", repo, "--quiet", *args)
         assert result.returncode == 2 and needle in result.stderr, result.stderr
