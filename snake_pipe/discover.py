@@ -234,30 +234,41 @@ def _walked_already(rel: str) -> FileResult:
 def explain(root: Path, rel: str, config: Config, store: Path | None = None) -> list[str]:
     """Why ``rel`` is ingested, ignored or skipped, one line per step, for ``snake-pipe explain``;
     the same rules in the same order as the walk. A path outside the repository is a
-    ``ConfigError``; one that does not exist ends with a ``not found:`` line."""
+    ``ConfigError``; one that does not exist gets the rules' answer as if it did, then ends
+    with a ``not found:`` line."""
     walker = Walker(root, config, store)
     rel = _repo_relative(walker.root, rel)
     parts = rel.split("/")
     chain = walker.rules.root_chain()
     lines: list[str] = []
+    missing = ""  # the first part of the path that does not exist
     for depth in range(len(parts)):
         sub = "/".join(parts[: depth + 1])
         abs_path = walker.root / sub
         is_link = abs_path.is_symlink()
         is_dir = not is_link and (abs_path.is_dir() or depth < len(parts) - 1)
+        missing = missing or ("" if os.path.lexists(abs_path) else sub)
         decision: Decision = walker.rules.decide(sub, is_dir, chain)
         if not decision.included:
             what = "directory" if is_dir else "file"
-            return [*lines, f"ignored: {what} {sub} ({decision.rule})"]
+            lines.append(f"ignored: {what} {sub} ({decision.rule})")
+            break
         if decision.rule:
             lines.append(f"included by {decision.rule}")
-        if not os.path.lexists(abs_path):
-            return [*lines, f"not found: {sub} does not exist (no rule above ignores {rel})"]
         if is_link and (why := _link_stops(walker, sub)) is not None:
             return [*lines, f"skipped: {sub} is a symbolic link: {why}"]
         if is_dir or (is_link and abs_path.is_dir()):
             chain = walker.rules.dir_rules(sub, chain)
-    return [*lines, *_explain_file(walker.root / rel, rel, config)]
+    else:
+        if not missing:
+            return [*lines, *_explain_file(walker.root / rel, rel, config)]
+        lang = languages.by_name(rel)
+        lines.append(f"included: language {lang} (by file name or extension)" if lang else
+                     "included: no grammar for its name (unsupported, unless a shebang names one)")  # fmt: skip
+    if missing:
+        lines.append(f"not found: {missing} does not exist (the lines above say what the rules "
+                     f"would do with {rel})")  # fmt: skip
+    return lines
 
 
 def _repo_relative(root: Path, rel: str) -> str:

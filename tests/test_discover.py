@@ -262,8 +262,20 @@ def test_explain_says_what_the_walk_does_with_links_and_odd_files(tmp_path: Path
     }  # fmt: skip
     outside = run_cli("explain", repo, "../elsewhere.py")
     assert outside.returncode == 2 and "not a path inside the repository" in outside.stderr
+    # a path that does not exist yet: what the rules would do, then exit 1
     missing = run_cli("explain", repo, "src/new.py")
-    assert missing.returncode == 1 and missing.stdout.startswith("not found: src/new.py")
+    assert missing.returncode == 1 and missing.stdout.splitlines() == [
+        "included: language python (by file name or extension)",
+        "not found: src/new.py does not exist (the lines above say what the rules would do "
+        "with src/new.py)",
+    ]  # fmt: skip
+    (repo / ".gitignore").write_text("build/\n")
+    ignored = run_cli("explain", repo, "build/new.py")
+    assert ignored.returncode == 1 and ignored.stdout.splitlines() == [
+        "ignored: directory build (.gitignore:1: build/)",
+        "not found: build does not exist (the lines above say what the rules would do with "
+        "build/new.py)",
+    ]  # fmt: skip
 
 
 def test_sink_outputs_inside_the_repository_are_never_ingested(tmp_path: Path) -> None:
