@@ -238,6 +238,12 @@ COMMANDS = {"ingest": cmd_ingest, "watch": cmd_watch, "explain": cmd_explain,
 def main(argv: Sequence[str] | None = None) -> int:
     # psycopg's pool logs every failed reconnection; the PostgreSQL sink reports its own
     logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
+    ours = logging.getLogger("snake_pipe")
+    if not ours.handlers:
+        from snake_pipe.progress import LogHandler
+
+        ours.addHandler(LogHandler())
+        ours.propagate = False
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
         args = build_parser().parse_args(argv)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import time
 from typing import IO, TYPE_CHECKING, Protocol
@@ -19,6 +20,19 @@ def log_line(text: str, stream: IO[str] | None = None) -> None:
     run: a daemon keeps its records current, and a finished ingest keeps its exit status."""
     with contextlib.suppress(OSError, ValueError):
         print(text, file=stream or sys.stderr, flush=True)
+
+
+def stamped(text: str) -> str:
+    """A log line: a log file or cron mail has no other clock, so each line says when (UTC)."""
+    return f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} snake-pipe: {text}"
+
+
+class LogHandler(logging.Handler):
+    """The library's ``logging`` records (the PostgreSQL sink's retries) as the command line's
+    other log lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log_line(stamped(record.getMessage()))
 
 
 def counted(n: int, one: str, many: str | None = None) -> str:
@@ -56,9 +70,7 @@ class LogLines:
             self.message(f"{done}/{total} files, {rate:.0f} files/s")
 
     def message(self, text: str) -> None:
-        # a log file or cron mail has no other clock: each line says when (UTC)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        log_line(f"{stamp} snake-pipe: {text}", self.stream)
+        log_line(stamped(text), self.stream)
 
     def close(self) -> None:
         pass

@@ -40,7 +40,7 @@ from snake_pipe.pipeline import (
     executor_factory,
 )
 from snake_pipe.pipeline import remove_stale as remove_stale_rows
-from snake_pipe.progress import LogLines, ProgressView, Silent, counted, log_line
+from snake_pipe.progress import LogLines, ProgressView, Silent, counted, log_line, stamped
 from snake_pipe.records import FileResult, WorkItem
 from snake_pipe.report import RunReport, RunStatus
 from snake_pipe.sinks.base import Sink
@@ -78,7 +78,7 @@ class Change:
 
 
 def stderr_log(text: str) -> None:
-    log_line(f"snake-pipe: {text}")
+    log_line(stamped(text))
 
 
 class _SharedQueue(WorkQueue[Item]):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -473,6 +474,9 @@ def test_polling_is_announced_once_and_works(tmp_path: Path) -> None:
         (repo / "src" / "a.py").write_text("def polled():\n    pass\n")
         wait_for(lambda: symbols(db, "src/a.py") == {"polled"}, "an edit seen by polling")
     assert log.read_text().count("watching by polling") == 1
+    # every line of a watch's log says when, in UTC, as the progress lines do
+    stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ snake-pipe: ")
+    assert all(stamp.match(line) for line in log.read_text().splitlines()), log.read_text()
 
 
 def test_changes_during_the_catch_up_are_not_missed(tmp_path: Path) -> None:
