@@ -577,11 +577,11 @@ def _execute(
     since_checkpoint = 0
     calm = 0.0  # no memory action before this (monotonic time)
 
-    def save(entry: BatchEntry) -> None:
+    def save(entry: BatchEntry) -> bool:
         """A checkpoint of the done prefix, unless the last one already has it."""
         items = offset + prefix[1]
         if store is None or (checkpoints and checkpoints[-1].items_processed == items):
-            return
+            return False
         number = base_batch + prefix[0]
         checkpoint = CheckpointEntry(id=f"cp-{number}-{items}", batch_number=number,
                                      items_processed=items, created_at=utc_now())  # fmt: skip
@@ -589,6 +589,7 @@ def _execute(
         checkpoints.append(checkpoint)
         entry.checkpoint_id = checkpoint.id
         emit(handlers, CheckpointCreated(checkpoint.id, prefix[0], items))
+        return True
 
     def take(n: int) -> list[Any]:
         batch = list(islice(iterator, n))
@@ -616,9 +617,9 @@ def _execute(
                     status = "failed"
                     engine.stop()
             since_checkpoint += 1
-            if checkpoint_frequency and since_checkpoint >= checkpoint_frequency:
+            # due, and written once the done prefix moved (batches finish out of order)
+            if checkpoint_frequency and since_checkpoint >= checkpoint_frequency and save(entry):
                 since_checkpoint = 0
-                save(entry)
             elapsed = max(time.monotonic() - started, 1e-9)
             emit(handlers, ProgressUpdated(totals["ok"] + totals["failed"], len(entries),
                                            (totals["ok"] + totals["failed"]) / elapsed))  # fmt: skip
