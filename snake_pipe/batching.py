@@ -35,6 +35,7 @@ from snake_pipe.events import (
     emit,
 )  # fmt: skip
 from snake_pipe.executors.calls import each_item, run_timed, whole_batch
+from snake_pipe.executors.process import MAIN_REIMPORTED_EXIT
 from snake_pipe.monitor import MemorySampler
 from snake_pipe.report import utc_now
 from snake_pipe.retry import Backoff
@@ -417,6 +418,13 @@ class BatchEngine(Generic[T, R]):
         pending: list[_InFlight[T]],
     ) -> BatchOutcome[T, R] | None:
         """Rebuild the pool; requeue what was in flight; blame ``job`` only if it ran alone."""
+        if MAIN_REIMPORTED_EXIT in error.exit_codes:
+            self.close(wait_for_workers=False)
+            raise WorkerDied(
+                "the worker processes ran this script's top level again (they import it), "
+                "which starts snake-pipe there too: start it under "
+                "if __name__ == '__main__':", error.exit_codes,
+            ) from None  # fmt: skip
         self._barren_deaths += 1
         if self._barren_deaths > MAX_BARREN_DEATHS:
             self.close(wait_for_workers=False)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -159,3 +161,23 @@ def test_a_slow_consumer_is_no_batch_timeout() -> None:
             time.sleep(1.0)  # the next batch finishes meanwhile, submitted 1 s ago
             outcomes.append(outcome)
     assert [o.attempts for o in outcomes] == [1] * 4 and engine.pools_started == 1
+
+
+@pytest.mark.parametrize("call", [
+    "import snake_pipe\nfor r in snake_pipe.extract(REPO, workers=2):\n    print(r.path)\n",
+    "from snake_pipe import BatchEngine\ndef f(x):\n    return x\n"
+    "BatchEngine.for_items(f, batch_size=10, workers=2).execute(range(100))\n",
+])  # fmt: skip
+def test_a_script_without_its_main_guard_gets_one_clear_error(tmp_path: Path, call: str) -> None:
+    """Its workers import it and start snake-pipe again: that was 15 tracebacks and 13 pool
+    restarts before a hint at the end."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("x = 1\n")
+    script = tmp_path / "etl.py"
+    script.write_text(call.replace("REPO", repr(str(repo))))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.count("Traceback") == 1, done.stderr
+    assert done.stderr.rstrip().endswith("start it under if __name__ == '__main__':")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.forkserver
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -15,9 +16,21 @@ from typing import Any
 PRELOAD = ["snake_pipe.executors.calls", "snake_pipe.parse.worker"]
 
 
+# A worker exits with this code when it finds itself re-running the top of the user's script
+# (forkserver and spawn workers import ``__main__``) and that starts snake-pipe again: the
+# script lacks its ``if __name__ == "__main__":`` guard. The coordinator says so, at once.
+MAIN_REIMPORTED_EXIT = 87
+
+
+def _not_in_a_worker_bootstrap() -> None:
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        os._exit(MAIN_REIMPORTED_EXIT)  # quietly: multiprocessing would print a traceback
+
+
 def process_pool(
     workers: int, initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()
 ) -> ProcessPoolExecutor:
+    _not_in_a_worker_bootstrap()
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     return ProcessPoolExecutor(workers, context, initializer, initargs)
@@ -26,6 +39,7 @@ def process_pool(
 def start_forkserver() -> None:
     """Start the process that forks the parsers now, so that it loads tree-sitter while the
     caller is still importing and opening the rest, not once the first batch is waiting."""
+    _not_in_a_worker_bootstrap()
     multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
     if threading.current_thread() is not threading.main_thread():
         multiprocessing.forkserver.ensure_running()
