@@ -135,7 +135,8 @@ def summary_table(report: RunReport) -> Table:
     ]
     table.add_row("[bold]total", *map(str, totals))
     # the table counts the files processed; a re-run says what else it found
-    others = [f"{n} {what}" for n, what in ((report.unchanged_files, "unchanged"),
+    kept = "done before or unchanged" if report.resumed else "unchanged"
+    others = [f"{n} {what}" for n, what in ((report.unchanged_files, kept),
               (report.deduplicated_files, "deduplicated"), (report.deleted_files, "deleted"))
               if n]  # fmt: skip
     table.caption = (

@@ -278,6 +278,7 @@ def test_sigint_exits_130_and_resumes(tmp_path: Path) -> None:
     rerun = run_cli("ingest", repo, *sinks)
     assert rerun.returncode == 0
     assert "resuming run" in rerun.stderr and "files already done" in rerun.stderr
+    assert "done before or unchanged" in rerun.stderr and " unchanged," not in rerun.stderr
     assert rows(db, "SELECT count(*) FROM files") == [(2750,)]
     lines = [json.loads(line) for line in feed.read_text().splitlines()]
     assert lines[0] == {"op": "reset"} and sum(d["op"] == "reset" for d in lines) == 1
