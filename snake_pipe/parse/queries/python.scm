@@ -1,8 +1,8 @@
 ; Python tags.
 ; Definitions: every def / async def / class, at the line of its keyword (decorators are
 ; outside the node); a def directly in a class is a method. Module-level upper-case
-; constants (also in a module-level `if` or `try`) and `type X = ...` aliases (3.12). Imports, wherever they are (also inside
-; functions, `if TYPE_CHECKING:` and `try:` blocks).
+; constants (also in a module-level `if` or `try`) and `type X = ...` aliases (3.12).
+; Imports, wherever they are (also inside functions, `if TYPE_CHECKING:` and `try:` blocks).
 (class_definition name: (identifier) @name) @definition.class
 (function_definition name: (identifier) @name) @definition.function
 
