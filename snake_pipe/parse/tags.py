@@ -379,18 +379,20 @@ def _nest(
         if not kind:  # @ignore
             continue
         parent = stack[-1] if stack else None
-        if kind == "function" and parent and parent[1] in CLASS_LIKE:
+        in_class = parent is not None and parent[1] in CLASS_LIKE
+        if kind == "function" and in_class:
             kind = "method"
         name = names[0]
-        in_class = parent[2].rpartition(".")[2] if parent and parent[1] in CLASS_LIKE else None
-        owner = qualifier[-1] if qualifier else in_class
-        if kind == "constructor" and in_class and name != owner:
-            if name.isupper():
-                continue  # a macro taken for a constructor: `ABSL_LOCKS_REQUIRED(mu);`
-            if named_constructors:  # `MACRO int get() const {}`: `get()` after a field
-                kind = "method"
-        elif kind == "method" and named_constructors and owner and name == owner:
-            kind = "constructor"  # `FMT_CONSTEXPR rgb() {}`: a method returning the macro
+        if kind == "constructor" or (kind == "method" and named_constructors):
+            cls = parent[2].rpartition(".")[2] if parent is not None and in_class else None
+            owner = qualifier[-1] if qualifier else cls
+            if kind == "constructor" and cls and name != owner:
+                if name.isupper():
+                    continue  # a macro taken for a constructor: `ABSL_LOCKS_REQUIRED(mu);`
+                if named_constructors:  # `MACRO int get() const {}`: `get()` after a field
+                    kind = "method"
+            elif kind == "method" and owner and name == owner:
+                kind = "constructor"  # `FMT_CONSTEXPR rgb() {}`: a method returning the macro
         scope = parent[2] if parent else None
         if qualifier:  # `void Foo::bar() {}` in namespace ns: scope ns.Foo
             scope = ".".join((scope, *qualifier) if scope else qualifier)
