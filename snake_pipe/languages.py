@@ -258,6 +258,22 @@ _CLASS_MACROS = tuple(
 )  # fmt: skip
 
 
+# Export, inline or attribute macros before a declaration's return type, at the start of a line
+# (`HWY_API Vec<T> Add(`, `static HWY_INLINE bool F(`, `GTEST_API_ void Init();`, numpy's
+# `NPY_NO_EXPORT PyObject *` with the name on the next line, up to three of them): the grammar
+# takes the first for the type and the rest of the line for an ERROR; a free function may come
+# out as a method, and the parse costs more. Blanked only where a type and a name with its `(`
+# follow, so a type in capitals (`DWORD WINAPI Run(`) leaves a type behind. The look-ahead on
+# the line's first letter makes the other lines cost next to nothing.
+_DECL_MACROS = re.compile(
+    rb"\n[ \t]*(?=[A-Zcefisv])(?:(?:static|inline|extern|constexpr|virtual|explicit|friend)[ \t]+)*"
+    rb"((?:[A-Z][A-Z0-9_]*[ \t]+){1,3})"
+    rb"(?=(?:(?:const|unsigned|signed|struct|enum|static|inline)[ \t]+)*"
+    rb"[A-Za-z_][\w:]*(?:<[^;{}()\n]*>)?(?:[ \t*&]|\r?\n)+"
+    rb"(?:[\w:]*operator[^\w\s]{1,3}|[A-Za-z_~][\w:]*)[ \t]*\()"
+)
+
+
 def _blank_macros(match: re.Match[bytes]) -> bytes:
     """The match with its macros (group 1) turned to spaces."""
     keep = match.start(1) - match.start()
@@ -271,11 +287,11 @@ def without_macros(grammar: str, source: bytes) -> bytes:
         return source
     for pattern in _CLASS_MACROS:
         source = pattern.sub(_blank_macros, source)
-    if b"BEGIN" in source and any(word in source for word in _SCOPE_WORDS):
-        # a newline first, so that a macro on the first line is found too
-        lines = _SCOPE_MACRO_LINE.sub(lambda m: b"\n" + b" " * (len(m[0]) - 1), b"\n" + source)
-        source = lines[1:]
-    return source
+    # a newline first, so that a macro on the first line is found too
+    lines = _DECL_MACROS.sub(_blank_macros, b"\n" + source)
+    if b"BEGIN" in lines and any(word in lines for word in _SCOPE_WORDS):
+        lines = _SCOPE_MACRO_LINE.sub(lambda m: b"\n" + b" " * (len(m[0]) - 1), lines)
+    return lines[1:]
 
 
 # Conditional-compilation lines, where a grammar stumbles over them inside a type body or a

@@ -1462,6 +1462,56 @@ template <typename Char> class V {
     ]
 
 
+def test_macros_before_a_return_type(tmp_path: Path) -> None:
+    """Export and inline macros before a declaration (Highway, googletest, numpy's C): the file
+    parses without errors and an operator stays a free function, not a method of its return
+    type; a type in capitals followed by a calling convention keeps a type."""
+    cpp = """\
+namespace hwy {
+template <typename T>
+HWY_API T GetLane(const Vec128<T> v) {
+  return v.raw;
+}
+static HWY_INLINE HWY_MAYBE_UNUSED bool IsConstant(int x) { return x; }
+template <typename T, size_t N>
+HWY_API Vec128<T, N> operator+(Vec128<T, N> a, Vec128<T, N> b) { return a; }
+class GTEST_API_ Test {
+ public:
+  Q_INVOKABLE void Run();
+  ABSL_MUST_USE_RESULT static Test* Make(int n) { return nullptr; }
+};
+GTEST_API_ void InitGoogleTest();
+DWORD WINAPI Worker(void* arg) { return 0; }
+}  // namespace hwy
+"""
+    result = extract(tmp_path, "ops.h", "cpp", cpp)
+    assert result.status == "ok", result.parse_errors
+    assert [(s.name, s.kind, s.start_line, s.scope) for s in result.symbols] == [
+        ("hwy", "namespace", 1, None),
+        ("GetLane", "function", 3, "hwy"),
+        ("IsConstant", "function", 6, "hwy"),
+        ("operator+", "function", 8, "hwy"),
+        ("Test", "class", 9, "hwy"),
+        ("Run", "method", 11, "hwy.Test"),
+        ("Make", "method", 12, "hwy.Test"),
+        ("Worker", "function", 15, "hwy"),
+    ]
+    c = """\
+NPY_NO_EXPORT PyObject *
+PyArray_Foo(PyObject *self)
+{
+    return NULL;
+}
+static NPY_INLINE int
+npy_fast(int a) { return a; }
+"""
+    result = extract(tmp_path, "array.c", "c", c)
+    assert result.status == "ok", result.parse_errors
+    assert [(s.name, s.kind, s.start_line, s.end_line) for s in result.symbols] == [
+        ("PyArray_Foo", "function", 1, 5), ("npy_fast", "function", 6, 7)
+    ]  # fmt: skip
+
+
 def test_small_forms_of_real_code(tmp_path: Path) -> None:
     """Idioms found in real packages: dokuwiki's `require_once(DOKU_INC . 'x.php')`,
     lodash's `var f = (function f() {})`, Go's `var _ I = (*T)(nil)` (names nothing), C#'s
