@@ -274,6 +274,28 @@ _DECL_MACROS = re.compile(
 )
 
 
+# A C header's `extern "C" {` and its `}`, each alone between `#ifdef __cplusplus` and
+# `#endif`: the grammar sees a block cut by an `#endif`, and the whole header becomes an
+# error. Blanked only when openers and closers pair up.
+_EXTERN_C_LINE = re.compile(
+    rb"\n[ \t]*#[ \t]*if[^\n]*__cplusplus[^\n]*\n"
+    rb"([ \t]*(?:(extern[ \t]+\"C\"[ \t]*\{)|\})[^\n]*)(?=\n[ \t]*#[ \t]*endif)"
+)
+
+
+def _blank_extern_c(source: bytes) -> bytes:
+    """``source`` (after a newline) with its paired ``extern "C"`` lines blanked."""
+    found = list(_EXTERN_C_LINE.finditer(source))
+    opened = sum(1 for match in found if match[2])
+    if not found or opened * 2 != len(found):
+        return source
+    parts, end = [], 0
+    for match in found:
+        parts += (source[end : match.start(1)], b" " * (match.end(1) - match.start(1)))
+        end = match.end(1)
+    return b"".join(parts) + source[end:]
+
+
 def _blank_macros(match: re.Match[bytes]) -> bytes:
     """The match with its macros (group 1) turned to spaces."""
     keep = match.start(1) - match.start()
@@ -289,6 +311,8 @@ def without_macros(grammar: str, source: bytes) -> bytes:
         source = pattern.sub(_blank_macros, source)
     # a newline first, so that a macro on the first line is found too
     lines = _DECL_MACROS.sub(_blank_macros, b"\n" + source)
+    if b"__cplusplus" in lines:
+        lines = _blank_extern_c(lines)
     if b"BEGIN" in lines and any(word in lines for word in _SCOPE_WORDS):
         lines = _SCOPE_MACRO_LINE.sub(lambda m: b"\n" + b" " * (len(m[0]) - 1), lines)
     return lines[1:]

@@ -1462,10 +1462,11 @@ template <typename Char> class V {
     ]
 
 
-def test_macros_before_a_return_type(tmp_path: Path) -> None:
-    """Export and inline macros before a declaration (Highway, googletest, numpy's C): the file
-    parses without errors and an operator stays a free function, not a method of its return
-    type; a type in capitals followed by a calling convention keeps a type."""
+def test_c_family_export_macros_and_extern_c(tmp_path: Path) -> None:
+    """Export and inline macros before a declaration (Highway, googletest, numpy's C) and a C
+    header's `extern "C"` block: the file parses without errors and an operator stays a free
+    function, not a method of its return type; a type in capitals followed by a calling
+    convention keeps a type."""
     cpp = """\
 namespace hwy {
 template <typename T>
@@ -1510,6 +1511,25 @@ npy_fast(int a) { return a; }
     assert [(s.name, s.kind, s.start_line, s.end_line) for s in result.symbols] == [
         ("PyArray_Foo", "function", 1, 5), ("npy_fast", "function", 6, 7)
     ]  # fmt: skip
+    # a C header's `extern "C"` lines, when they pair up
+    header = """\
+#ifndef A_H
+#define A_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+struct point { int x; };
+int area(void);
+#if defined(__cplusplus)
+}  /* extern "C" */
+#endif /* __cplusplus */
+#endif
+"""
+    result = extract(tmp_path, "a.h", "c", header)
+    assert result.status == "ok", result.parse_errors
+    assert [(s.name, s.kind, s.start_line) for s in result.symbols] == [("point", "struct", 6)]
+    unpaired = header.replace("}  /* extern", "#endif\n#ifdef X\n}  /* extern")
+    assert extract(tmp_path, "b.h", "c", unpaired).status == "syntax_error"
 
 
 def test_small_forms_of_real_code(tmp_path: Path) -> None:
