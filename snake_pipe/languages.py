@@ -289,7 +289,8 @@ def _blank_extern_c(source: bytes) -> bytes:
     opened = sum(1 for match in found if match[2])
     if not found or opened * 2 != len(found):
         return source
-    parts, end = [], 0
+    parts: list[bytes] = []
+    end = 0
     for match in found:
         parts += (source[end : match.start(1)], b" " * (match.end(1) - match.start(1)))
         end = match.end(1)
