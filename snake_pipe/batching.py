@@ -586,9 +586,10 @@ def _execute(
     calm = 0.0  # no memory action before this (monotonic time)
 
     def save(entry: BatchEntry) -> bool:
-        """A checkpoint of the done prefix, unless the last one already has it."""
+        """A checkpoint of the done prefix, unless the last one (or the resume point)
+        already has it."""
         items = offset + prefix[1]
-        if store is None or (checkpoints and checkpoints[-1].items_processed == items):
+        if store is None or items == (checkpoints[-1].items_processed if checkpoints else offset):
             return False
         number = base_batch + prefix[0]
         checkpoint = CheckpointEntry(id=f"cp-{number}-{items}", batch_number=number,

@@ -32,6 +32,12 @@ def slow_double(x: int) -> int:
     return 2 * x
 
 
+def slow_zero(x: int) -> int:
+    if x == 0:
+        time.sleep(1.0)
+    return x
+
+
 FLAKY = Path("/tmp/snake-pipe-test-flaky")
 
 
@@ -85,6 +91,23 @@ def test_checkpoints_and_resume_from(tmp_path: Path) -> None:
         BatchEngine.for_items(double, executor="inline").execute(
             [], checkpoint_path=cp, resume_from="nope"
         )
+
+
+def test_checkpoints_cover_only_batches_done_when_they_finish_out_of_order(tmp_path: Path) -> None:
+    """The first batch is slow, the others finish before it: no checkpoint covers a batch not
+    done yet, none is empty, and the one due is written as soon as the first batch is done."""
+    engine = BatchEngine.for_items(slow_zero, batch_size=10, workers=2)
+    report = engine.execute(range(60), checkpoint_path=tmp_path / "cp.json", checkpoint_frequency=2)
+    assert report.status == "completed" and report.items_processed == 60
+    finished = [b.number for b in report.batches]
+    assert finished[0] != 1  # the slow batch was overtaken
+    assert report.checkpoints and all(c.items_processed > 0 for c in report.checkpoints)
+    for checkpoint in report.checkpoints:
+        written = next(i for i, b in enumerate(report.batches) if b.checkpoint_id == checkpoint.id)
+        assert set(range(1, checkpoint.batch_number + 1)) <= set(finished[: written + 1])
+        assert checkpoint.items_processed == 10 * checkpoint.batch_number
+    first_done = finished.index(1)
+    assert report.batches[first_done].checkpoint_id == report.checkpoints[0].id
 
 
 def test_on_batch_error_continue_stop_and_retry(tmp_path: Path) -> None:
