@@ -1532,6 +1532,52 @@ int area(void);
     assert extract(tmp_path, "b.h", "c", unpaired).status == "syntax_error"
 
 
+def test_forms_from_unseen_packages(tmp_path: Path) -> None:
+    """Forms a review found in numpy, pillow, vue, three, rxjs and lottie: Python type aliases
+    and type variables are types, a `def _` (singledispatch) is a function, a relative import
+    loses its spaces; JavaScript's descriptors in every form give nothing, methods of a
+    prototype (also of a dotted owner, also assigned as an object) are its class's, computed
+    method names count, a quoted key is named by its whole text."""
+    python = """\
+from typing import TypeAlias, TypeVar
+from . factory import make
+_Tuple3f: TypeAlias = tuple[float, float, float]
+T = TypeVar("T")
+UserId = typing.NewType("UserId", int)
+MAX = 10
+
+@to_ir.register
+def _(node: int) -> None: ...
+_ = 1
+"""
+    found = extract(tmp_path, "a.py", "python", python)
+    assert [(s.name, s.kind, s.start_line) for s in found.symbols] == [
+        ("_Tuple3f", "type", 3), ("T", "type", 4), ("UserId", "type", 5), ("MAX", "constant", 6),
+        ("_", "function", 9),
+    ]  # fmt: skip
+    assert [i.module for i in found.imports] == ["typing", ".factory"]
+    js = """\
+Object.defineProperty(this, "x", { get() { return 1; }, set(v) {} });
+Object.defineProperties(this, { y: { get: function () { return 1; } }, z: { value() {} } });
+var p = Object.create(Base.prototype, { w: { get() { return 2; } } });
+var cache = { get(key) { return 1; }, set(key, v) {} };
+sre.DynamicProperties.prototype.getOrder = function () {};
+AudioController.prototype = { addAudio: function (a) {}, pause() {} };
+class V { *[Symbol.iterator]() { yield 1; } }
+var keys = { "a\\b": function () {} };
+"""
+    for language, name in (("javascript", "a.js"), ("typescript", "a.ts")):
+        found = extract(tmp_path, name, language, js)
+        assert [(s.name, s.kind, s.start_line, s.scope) for s in found.symbols] == [
+            ("get", "function", 4, None), ("set", "function", 4, None),
+            ("getOrder", "method", 5, "DynamicProperties"),
+            ("addAudio", "method", 6, "AudioController"),
+            ("pause", "method", 6, "AudioController"),
+            ("V", "class", 7, None), ("[Symbol.iterator]", "method", 7, "V"),
+            ("a\\b", "function", 8, None),
+        ], language  # fmt: skip
+
+
 def test_small_forms_of_real_code(tmp_path: Path) -> None:
     """Idioms found in real packages: dokuwiki's `require_once(DOKU_INC . 'x.php')`,
     lodash's `var f = (function f() {})`, Go's `var _ I = (*T)(nil)` (names nothing), C#'s

@@ -41,11 +41,12 @@ INDENTED_BODIES = frozenset({"scala"})
 # a method had a macro before it, taken for its return type (`FMT_CONSTEXPR rgb() : r(0) {}`).
 NAMED_CONSTRUCTORS = frozenset({"cpp"})
 # Bump when extraction code changes what records a file yields: files are parsed again.
-EXTRACTOR_VERSION = 10
+EXTRACTOR_VERSION = 11
 CLASS_LIKE = frozenset(
     {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
 )
 _QUOTES = "\"'`"
+_DOTTED_NAMES = frozenset({"dotted_name", "relative_import"})
 _CAPTURE = re.compile(r"@([\w.]+)")
 _PREDICATE = re.compile(r"\(#([\w-]+[?!])")
 _PARENT_TYPE = re.compile(r'\(#parent-type\?\s+@([\w.]+)((?:\s+"[^"]*")+)\s*\)')
@@ -165,7 +166,10 @@ def _decoded(raw: bytes) -> str:
 
 
 def module_text(node: ts.Node) -> str:
-    """An import's module as written, without the quotes or angle brackets around it."""
+    """An import's module as written, without the quotes or angle brackets around it, and
+    without the spaces Python allows in a dotted name (`from . factory import x`)."""
+    if node.type in _DOTTED_NAMES:
+        return "".join(_text(node).split())
     return _unquoted(_text(node))
 
 
@@ -256,10 +260,12 @@ def _define(
         # a second name is a macro the grammar misread: `F_ATTR SeqState(...) : whence(...)`)
         if pattern == seen[0] and kind in _LISTED:
             name = _name(name_node)
-            if name and name not in seen[3]:
+            if name not in ("", "_", *seen[3]):
                 defs[key] = (*seen[:3], (*seen[3], name), *seen[4:])
         return
-    if name := _name(name_node):
+    # `_` names nothing (Go's `var _ I = (*T)(nil)`), except a function's (Python's
+    # singledispatch `def _(arg: int)`, underscore.js's `var _ = function () {}`)
+    if (name := _name(name_node)) and (name != "_" or kind in _CALLABLE):
         # 1-based lines; a node ending at column 0 (a #define's newline) ends the line before
         (start_row, _), (end_row, end_col) = node.start_point, node.end_point
         if (
@@ -332,7 +338,7 @@ def _qualifier(qualified: ts.Node, name_node: ts.Node) -> tuple[str, ...]:
 
 
 def _name(node: ts.Node) -> str:
-    """A definition's name as written, or "" for none (`var _ io.Writer = ...`)."""
+    """A definition's name as written."""
     name = _text(node)
     if name[:8] == "operator" and node.type == "operator_cast":  # C++'s `operator bool() const`
         return f"operator {_text(to)}" if (to := node.child_by_field_name("type")) else name
@@ -342,10 +348,13 @@ def _name(node: ts.Node) -> str:
         return name.strip("`")
     if name[:1] == ":" and node.type == "simple_symbol":  # Ruby's attr_reader :name
         return name[1:]
-    return "" if name == "_" else name
+    if node.type == "string" and name[:1] in _QUOTES:  # a JS key, `"a\\b": function () {}`
+        return name[1:-1]
+    return name
 
 
 _LISTED = frozenset({"constant", "variable", "field"})
+_CALLABLE = frozenset({"function", "method"})
 # Annotations, attributes and decorators (Java, Kotlin, Swift, C#, PHP, TypeScript, C++)
 # inside a definition's node: its line is the first after them, as for Python's decorators.
 _ANNOTATIONS = frozenset({

@@ -1,10 +1,24 @@
 ; Python tags.
 ; Definitions: every def / async def / class, at the line of its keyword (decorators are
 ; outside the node); a def directly in a class is a method. Module-level upper-case
-; constants (also in a module-level `if` or `try`) and `type X = ...` aliases (3.12).
+; constants (also in a module-level `if` or `try`), type aliases (`type X = ...`,
+; `X: TypeAlias = ...`) and type variables.
 ; Imports, wherever they are (also inside functions, `if TYPE_CHECKING:` and `try:` blocks).
 (class_definition name: (identifier) @name) @definition.class
 (function_definition name: (identifier) @name) @definition.function
+
+; Type aliases, in any case and anywhere, and module-level type variables (before the
+; constants: the first pattern wins): `Vector: TypeAlias = list[float]`, `T = TypeVar("T")`,
+; `P = ParamSpec("P")`, `UserId = NewType("UserId", int)`.
+((assignment left: (identifier) @name type: (type [(identifier) (attribute)] @_type))
+  @definition.type
+  (#match? @_type "^((typing|typing_extensions|t|te)[.])?TypeAlias$"))
+(module
+  (assignment
+    left: (identifier) @name
+    right: (call function: [(identifier) (attribute attribute: (identifier))] @_fn))
+    @definition.type
+  (#match? @_fn "(^|[.])(TypeVar|ParamSpec|TypeVarTuple|NewType|TypeAliasType)$"))
 
 ; Module-level constants written in upper case, also private: `MAX_SIZE = 10`,
 ; `TIMEOUT: Final = 5`, `_PATTERN = re.compile(...)`.

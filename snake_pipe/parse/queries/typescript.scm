@@ -16,7 +16,7 @@
 ; `namespace Foo {}` and `declare module "foo" {}` / `module Foo {}`.
 (internal_module name: [(identifier) (nested_identifier)] @name) @definition.namespace
 (module name: [(identifier) (nested_identifier)] @name) @definition.module
-(module name: (string (string_fragment) @name)) @definition.module
+(module name: (string) @name) @definition.module
 
 ; Methods in class bodies; `constructor` is a constructor.
 (class_body
@@ -25,7 +25,8 @@
   (#eq? @name "constructor"))
 (class_body
   (method_definition
-    name: [(property_identifier) (private_property_identifier)] @name) @definition.method
+    name: [(property_identifier) (private_property_identifier) (computed_property_name)] @name)
+    @definition.method
   (#not-eq? @name "constructor"))
 (class_body
   (abstract_method_signature
@@ -49,16 +50,31 @@
 
 ; The accessors of a property descriptor are no definitions: compiled CommonJS re-exports
 ; every name as `Object.defineProperty(exports, "x", {enumerable: true, get: function () {}})`.
-; Matched first, they take the key from the pattern below (`@ignore`: no symbol, no scope).
+; Matched first, they take the key from the patterns below (`@ignore`: no symbol, no scope):
+; `get`, `set` and `value` given to `defineProperty`, and one level deeper to
+; `defineProperties` and `Object.create` (a map of descriptors), also as shorthand methods.
+(call_expression
+  function: (member_expression property: (property_identifier) @_define)
+  arguments: (arguments
+    (object
+      [
+        (pair key: (property_identifier) @name value: [(arrow_function) (function_expression)])
+        (method_definition name: (property_identifier) @name)
+      ] @ignore))
+  (#eq? @_define "defineProperty")
+  (#any-of? @name "get" "set" "value"))
 (call_expression
   function: (member_expression property: (property_identifier) @_define)
   arguments: (arguments
     (object
       (pair
-        key: (property_identifier) @name
-        value: [(arrow_function) (function_expression)]) @ignore))
-  (#any-of? @_define "defineProperty" "defineProperties")
-  (#any-of? @name "get" "set"))
+        value: (object
+          [
+            (pair key: (property_identifier) @name value: [(arrow_function) (function_expression)])
+            (method_definition name: (property_identifier) @name)
+          ] @ignore))))
+  (#any-of? @_define "defineProperties" "create")
+  (#any-of? @name "get" "set" "value"))
 ; (A descriptor kept in a variable, `{enumerable: true, get: ...}`: its first two keys, anchored,
 ; since two free siblings make a query's work grow with the square of an object's size.)
 (object
@@ -71,13 +87,26 @@
   (#any-of? @_flag "enumerable" "configurable")
   (#any-of? @name "get" "set"))
 
+; `View.prototype = {lookup() {}, find: function () {}}`: methods of `View`, as below.
+(assignment_expression
+  left: (member_expression
+    object: [(identifier) @_qualified (member_expression property: (property_identifier) @_qualified)]
+    property: (property_identifier) @_prototype)
+  right: (object
+    [
+      (pair key: (property_identifier) @name value: [(arrow_function) (function_expression)])
+      (method_definition name: (property_identifier) @name)
+    ] @definition.method)
+  (#eq? @_prototype "prototype"))
+
 ; Shorthand methods and function-valued keys of object literals.
 (object
-  (method_definition name: (property_identifier) @name) @definition.function)
+  (method_definition name: [(property_identifier) (computed_property_name)] @name)
+    @definition.function)
 (object
-  (method_definition name: (_ (string_fragment) @name)) @definition.function)
+  (method_definition name: (string) @name) @definition.function)
 (pair
-  key: [(property_identifier) @name (string (string_fragment) @name)]
+  key: [(property_identifier) @name (string) @name]
   value: [(arrow_function) (function_expression)]) @definition.function
 
 ; Function declarations, overload signatures and `declare function`.
@@ -93,11 +122,12 @@
     (parenthesized_expression [(arrow_function) (function_expression)])
   ]) @definition.function
 
-; `View.prototype.lookup = function lookup() {}`: a method of `View` (@_qualified adds it).
+; `View.prototype.lookup = function lookup() {}`, also `ns.View.prototype.lookup = ...`: a
+; method of `View` (@_qualified adds it).
 (assignment_expression
   left: (member_expression
     object: (member_expression
-      object: (identifier) @_qualified
+      object: [(identifier) @_qualified (member_expression property: (property_identifier) @_qualified)]
       property: (property_identifier) @_prototype)
     property: (property_identifier) @name)
   right: [(arrow_function) (function_expression) (generator_function)]
