@@ -55,23 +55,32 @@ BUILTIN_PREDICATES = frozenset({
     "eq?", "not-eq?", "any-eq?", "any-not-eq?", "match?", "not-match?", "any-match?",
     "any-not-match?", "any-of?", "not-any-of?", "is?", "is-not?", "set!",
 })  # fmt: skip
+_INCLUDE = re.compile(r"^; include: (_\w+\.scm)$", re.M)
 # Grammars that are supersets of another's, sharing its query file.
 QUERY_ALIASES = {"tsx": "typescript"}
 
 
 @cache
 def query_languages() -> frozenset[str]:
-    """Languages that have a tags query file."""
+    """Languages that have a tags query file (``_*.scm`` are parts included by others)."""
     files = resources.files("snake_pipe.parse").joinpath("queries")
     found = {p.name[:-4] for p in files.iterdir() if p.name.endswith(".scm")}
+    found = {name for name in found if not name.startswith("_")}
     return frozenset(found | {alias for alias, base in QUERY_ALIASES.items() if base in found})
 
 
 def query_source(language: str) -> str | None:
+    """A language's query, with each ``; include: _part.scm`` line replaced by that file:
+    the patterns stay in order, which matters (the first pattern wins)."""
     if language not in query_languages():
         return None
-    name = QUERY_ALIASES.get(language, language)
-    path = resources.files("snake_pipe.parse").joinpath("queries", f"{name}.scm")
+    return _INCLUDE.sub(
+        lambda m: _query_file(m[1]), _query_file(f"{QUERY_ALIASES.get(language, language)}.scm")
+    )
+
+
+def _query_file(name: str) -> str:
+    path = resources.files("snake_pipe.parse").joinpath("queries", name)
     return path.read_text(encoding="utf-8")
 
 

@@ -7,17 +7,16 @@
 (class_definition name: (identifier) @name) @definition.class
 (function_definition name: (identifier) @name) @definition.function
 
-; Type aliases, in any case and anywhere, and module-level type variables (before the
-; constants: the first pattern wins): `Vector: TypeAlias = list[float]`, `T = TypeVar("T")`,
-; `P = ParamSpec("P")`, `UserId = NewType("UserId", int)`.
+; Type aliases and type variables, in any case and anywhere (also under `if TYPE_CHECKING:`),
+; before the constants (the first pattern wins): `Vector: TypeAlias = list[float]`,
+; `T = TypeVar("T")`, `P = ParamSpec("P")`, `UserId = NewType("UserId", int)`.
 ((assignment left: (identifier) @name type: (type [(identifier) (attribute)] @_type))
   @definition.type
   (#match? @_type "^((typing|typing_extensions|t|te)[.])?TypeAlias$"))
-(module
-  (assignment
-    left: (identifier) @name
-    right: (call function: [(identifier) (attribute attribute: (identifier))] @_fn))
-    @definition.type
+((assignment
+   left: (identifier) @name
+   right: (call function: [(identifier) (attribute attribute: (identifier))] @_fn))
+  @definition.type
   (#match? @_fn "(^|[.])(TypeVar|ParamSpec|TypeVarTuple|NewType|TypeAliasType)$"))
 
 ; Module-level constants written in upper case, also private: `MAX_SIZE = 10`,
