@@ -55,6 +55,13 @@ from snake_pipe.sinks import STORE_SQLITE, Sink, mask_uri, open_sink
 from snake_pipe.workqueue import WorkQueue, file_priority
 
 Item = WorkItem | FileResult
+# What a file costs a parser besides its bytes (reading, hashing, its records), in bytes parsed.
+FILE_OVERHEAD_BYTES = 2048
+
+
+def file_weight(item: Item) -> int:
+    """A queued file's share of a batch's work: its bytes, if it is parsed, and the overhead."""
+    return (item.size if isinstance(item, WorkItem) else 0) + FILE_OVERHEAD_BYTES
 CHECKPOINTS = "checkpoints.lmdb"
 
 
@@ -349,6 +356,7 @@ class Run:
         self.backoff = backoff(config)
         self._memory_quiet_until = 0.0
         self._write_s = 0.0  # time spent writing sinks
+        self._seconds_per_weight: float | None = None  # see observe_weight
         self.sink_failing = False  # the last write failed or is being retried: a sink is down
         self.stopped = False
         # set by a caller that writes a failed batch again later (watch): a sink that is down
@@ -431,6 +439,8 @@ class Run:
             return []
         self._write_s += time.perf_counter() - started
         self.breaker.record(False)
+        if outcome.ok:
+            self.observe_weight(outcome)
         failed = sum(r.status == "failed" for r in results)
         emit(self.events, BatchExecuted(outcome.number, len(results), len(results) - failed, failed,
                                         round(outcome.worker_seconds, 4), outcome.attempts))  # fmt: skip
@@ -549,7 +559,7 @@ class Run:
 
         def take(n: int) -> list[Item]:
             nonlocal finishing
-            items = self.queue.take(n)
+            items = self.take_batch(n)
             if not finishing and self.finish_due():
                 finishing = True
                 for sink in self.sinks:
@@ -577,6 +587,30 @@ class Run:
 
     def walker(self) -> Walker:
         return Walker(self.root, self.config, self.store_dir, self.outputs)
+
+    def take_batch(self, n: int) -> list[Item]:
+        """The next batch: ``n`` files (the sizer's count for the files so far), with ``auto``
+        sizing also cut at the bytes a parser gets through in ``target_batch_seconds`` (big
+        files found after many small ones would make one batch many times longer than the
+        rest, and the end of the run one worker's), and once the walk is over, a share of what
+        is left for each batch in flight, so that the workers finish together."""
+        if self.config.batch_size != "auto":
+            return self.queue.take(n)
+        if self.queue.closed:
+            n = max(MIN_BATCH, min(n, -(-len(self.queue) // self.engine.max_in_flight)))
+        per_weight = self._seconds_per_weight
+        budget = None if per_weight is None else self.config.target_batch_seconds / per_weight
+        return self.queue.take(n, weight=file_weight, budget=budget, at_least=MIN_BATCH)
+
+    def observe_weight(self, outcome: BatchOutcome[Item, FileResult]) -> None:
+        """Seconds a parser spends per unit of ``file_weight``, the recent batches weighing
+        more (as the sizer's per-file figure)."""
+        weight = sum(file_weight(item) for item in outcome.items)
+        if outcome.worker_seconds <= 0 or not weight:
+            return
+        per_weight = outcome.worker_seconds / weight
+        old = self._seconds_per_weight
+        self._seconds_per_weight = per_weight if old is None else 0.7 * old + 0.3 * per_weight
 
     def finish_due(self) -> bool:
         """Time for the sinks' deferred work (SQLite's indexes), in the background: the walk

@@ -92,8 +92,16 @@ class WorkQueue(Generic[T]):
             self._closed = True
             self._lock.notify_all()
 
-    def take(self, n: int, linger: float | None = None) -> list[T]:
-        """Up to ``n`` items, best first. Waits for ``n`` items or the end of input; with
+    def take(
+        self,
+        n: int,
+        linger: float | None = None,
+        weight: Callable[[T], float] | None = None,
+        budget: float | None = None,
+        at_least: int = 1,
+    ) -> list[T]:
+        """Up to ``n`` items, best first, ending early (after ``at_least``) once their
+        ``weight`` reaches ``budget``. Waits for ``n`` items or the end of input; with
         ``linger`` it waits at most that long after the first item arrives."""
         with self._lock:
             deadline: float | None = None
@@ -106,6 +114,12 @@ class WorkQueue(Generic[T]):
                     self._lock.wait(remaining)
                 else:
                     self._lock.wait(0.5 if linger is not None else None)
-            batch = [heapq.heappop(self._heap)[3] for _ in range(min(n, len(self._heap)))]
+            if weight is None or budget is None:
+                batch = [heapq.heappop(self._heap)[3] for _ in range(min(n, len(self._heap)))]
+            else:
+                batch, total = [], 0.0
+                while self._heap and len(batch) < n and (total < budget or len(batch) < at_least):
+                    batch.append(item := heapq.heappop(self._heap)[3])
+                    total += weight(item)
             self._lock.notify_all()
             return batch

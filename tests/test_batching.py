@@ -113,6 +113,22 @@ def test_queue_orders_largest_first_and_urgent_first() -> None:
     assert q.take(10) == []
 
 
+def test_queue_take_stops_at_a_weight_budget_after_a_minimum() -> None:
+    """The file pipeline's batches end once their bytes would take a parser longer than the
+    target, but never below the minimum batch (the last one aside)."""
+    q: WorkQueue[WorkItem] = WorkQueue(file_priority("largest_first"), capacity=100)
+    for i, size in enumerate([100_000] * 4 + [10] * 6):
+        q.put(WorkItem(f"f{i}", "x", "python", size, 0))
+    q.close()
+
+    def size(item: WorkItem) -> float:
+        return item.size
+
+    assert [i.size for i in q.take(10, weight=size, budget=150_000)] == [100_000] * 2
+    assert len(q.take(10, weight=size, budget=150_000, at_least=5)) == 5
+    assert len(q.take(10, weight=size, budget=150_000)) == 3  # what is left
+
+
 @pytest.mark.parametrize("order", ["smallest_first", "newest_first", "discovery"])
 def test_other_orders(order: str) -> None:
     q: WorkQueue[WorkItem] = WorkQueue(file_priority(order), capacity=100)  # type: ignore[arg-type]
