@@ -57,6 +57,9 @@ from snake_pipe.workqueue import WorkQueue, file_priority
 Item = WorkItem | FileResult
 # What a file costs a parser besides its bytes (reading, hashing, its records), in bytes parsed.
 FILE_OVERHEAD_BYTES = 2048
+# A batch ends once its bytes would take this many times target_batch_seconds: the count of
+# files the sizer aims at stays the rule, the bytes only cut the outliers.
+BYTE_CAP = 3
 
 
 def file_weight(item: Item) -> int:
@@ -590,16 +593,18 @@ class Run:
 
     def take_batch(self, n: int) -> list[Item]:
         """The next batch: ``n`` files (the sizer's count for the files so far), with ``auto``
-        sizing also cut at the bytes a parser gets through in ``target_batch_seconds`` (big
-        files found after many small ones would make one batch many times longer than the
-        rest, and the end of the run one worker's), and once the walk is over, a share of what
-        is left for each batch in flight, so that the workers finish together."""
+        sizing also cut at the bytes a parser gets through in ``BYTE_CAP`` times
+        ``target_batch_seconds`` (big files found after many small ones would make one batch
+        many times longer than the rest, and the end of the run one worker's), and once the
+        walk is over, a share of what is left for each batch in flight, so that the workers
+        finish together."""
         if self.config.batch_size != "auto":
             return self.queue.take(n)
         if self.queue.closed:
             n = max(MIN_BATCH, min(n, -(-len(self.queue) // self.engine.max_in_flight)))
         per_weight = self._seconds_per_weight
-        budget = None if per_weight is None else self.config.target_batch_seconds / per_weight
+        target = BYTE_CAP * self.config.target_batch_seconds
+        budget = None if per_weight is None else target / per_weight
         return self.queue.take(n, weight=file_weight, budget=budget, at_least=MIN_BATCH)
 
     def observe_weight(self, outcome: BatchOutcome[Item, FileResult]) -> None:
