@@ -60,12 +60,12 @@ FILE_OVERHEAD_BYTES = 2048
 # A batch ends once its bytes would take this many times target_batch_seconds: the count of
 # files the sizer aims at stays the rule, the bytes only cut the outliers.
 BYTE_CAP = 3
+CHECKPOINTS = "checkpoints.lmdb"
 
 
 def file_weight(item: Item) -> int:
     """A queued file's share of a batch's work: its bytes, if it is parsed, and the overhead."""
     return (item.size if isinstance(item, WorkItem) else 0) + FILE_OVERHEAD_BYTES
-CHECKPOINTS = "checkpoints.lmdb"
 
 
 def check_repo(repo: str | Path) -> Path:
