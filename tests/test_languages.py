@@ -1578,6 +1578,43 @@ var keys = { "a\\b": function () {} };
         ], language  # fmt: skip
 
 
+def test_constants_and_sources_from_debian_packages(tmp_path: Path) -> None:
+    """Forms a review found in rake, rack, activesupport, openjdk and devscripts: Ruby
+    constants under a condition, in a `begin` and in a multiple assignment; a Java field is a
+    constant only when static and final; Bash's `A=1 B=2` and `. $file`."""
+    ruby = """\
+module M
+  ORIG = 1 unless defined?(ORIG)
+  MAJOR, MINOR, *OTHER = "1.2".split(".")
+  begin
+    C = Cgi::Cookie
+  rescue LoadError
+  end
+end
+"""
+    found = extract(tmp_path, "m.rb", "ruby", ruby)
+    assert [(s.name, s.kind, s.start_line, s.scope) for s in found.symbols] == [
+        ("M", "module", 1, None), ("ORIG", "constant", 2, "M"), ("MAJOR", "constant", 3, "M"),
+        ("MINOR", "constant", 3, "M"), ("OTHER", "constant", 3, "M"), ("C", "constant", 5, "M"),
+    ]  # fmt: skip
+    java = """\
+class J {
+    private static Object CACHE;
+    private final String NAME = "x";
+    public static final int MAX = 1;
+    final static long SERIAL = 1L;
+}
+"""
+    found = extract(tmp_path, "J.java", "java", java)
+    assert [(s.name, s.kind) for s in found.symbols] == [
+        ("J", "class"), ("MAX", "constant"), ("SERIAL", "constant")
+    ]  # fmt: skip
+    bash = 'MODE=1 LEVEL=2\n[ -r $file ] && . $file\nsource ${CONF}\n'
+    found = extract(tmp_path, "a.sh", "bash", bash)
+    assert [(s.name, s.kind) for s in found.symbols] == [("MODE", "constant"), ("LEVEL", "constant")]
+    assert [i.module for i in found.imports] == ["$file", "${CONF}"]
+
+
 def test_small_forms_of_real_code(tmp_path: Path) -> None:
     """Idioms found in real packages: dokuwiki's `require_once(DOKU_INC . 'x.php')`,
     lodash's `var f = (function f() {})`, Go's `var _ I = (*T)(nil)` (names nothing), C#'s

@@ -18,9 +18,13 @@
 (constructor_declaration name: (identifier) @name) @definition.constructor
 (compact_constructor_declaration name: (identifier) @name) @definition.constructor
 
-; Constants: `static final int MAX_SIZE = 10;` and interface constants, named in upper case.
+; Constants: `static final int MAX_SIZE = 10;` and interface constants, named in upper case
+; (a field that is not both static and final is a field, whatever its name).
 (field_declaration
+  (modifiers) @_modifiers
   declarator: (variable_declarator name: (identifier) @name) @definition.constant
+  (#match? @_modifiers "(^|[ \n])static([ \n]|$)")
+  (#match? @_modifiers "(^|[ \n])final([ \n]|$)")
   (#match? @name "^[A-Z][A-Z0-9_]*$"))
 (constant_declaration
   declarator: (variable_declarator name: (identifier) @name) @definition.constant

@@ -23,9 +23,13 @@
 (method name: (_) @name) @definition.method
 (singleton_method name: (_) @name) @definition.method
 
-; `VERSION = "1.0"` in a file, class or module body.
-((assignment left: (constant) @name) @definition.constant
-  (#parent-type? @definition.constant "program" "body_statement"))
+; `VERSION = "1.0"` in a file, class or module body, also under a condition (`X = 1 unless
+; defined?(X)`) or in a `begin`, and each name of `MAJOR, MINOR, *REST = ...` (a method body
+; cannot assign a constant).
+(assignment left: (constant) @name) @definition.constant
+(assignment
+  left: (left_assignment_list [(constant) @name (rest_assignment (constant) @name)]))
+  @definition.constant
 
 ; `attr_accessor :name, :email`: properties `name` and `email`.
 ((call
