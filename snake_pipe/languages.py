@@ -319,22 +319,27 @@ def without_macros(grammar: str, source: bytes) -> bytes:
     return lines[1:]
 
 
-# Conditional-compilation lines, where a grammar stumbles over them inside a type body or a
-# parameter list (Swift's `#if os(iOS)` as a class's first member loses the whole class).
-_DIRECTIVE_LINES = {
-    "swift": re.compile(rb"^[ \t]*#(?:if|elseif|else|endif)\b[^\n]*", re.M),
-    "csharp": re.compile(rb"^[ \t]*#(?:if|elif|else|endif)\b[^\n]*", re.M),
+# What a grammar stumbles over, for a second reading of a file whose first parse has errors:
+# conditional-compilation lines inside a type body or a parameter list (Swift's `#if os(iOS)`
+# as a class's first member loses the whole class), blanked to spaces with every branch kept;
+# Bash's extended globs in a test (`[[ $cur == @(*/|[.~])* ]]`, bash-completion's), which
+# make the rest of the file an error, turned into a word of `x`s.
+_SECOND_READING = {
+    "swift": (b"#", re.compile(rb"^[ \t]*#(?:if|elseif|else|endif)\b[^\n]*", re.M), b" "),
+    "csharp": (b"#", re.compile(rb"^[ \t]*#(?:if|elif|else|endif)\b[^\n]*", re.M), b" "),
+    "bash": (b"(", re.compile(rb"[@!?+*]\((?:[^()\n]|\([^()\n]*\))*\)"), b"x"),
 }
 
 
-def without_directives(grammar: str, source: bytes) -> bytes | None:
-    """``source`` with its `#if`/`#else`/`#endif` lines blanked to spaces (every branch kept),
-    or None if the grammar has no such fallback or the source no such line. For a second
-    parse of a file whose first parse has errors: a file that parses whole keeps its tree."""
-    pattern = _DIRECTIVE_LINES.get(grammar)
-    if pattern is None or b"#" not in source:
+def second_reading(grammar: str, source: bytes) -> bytes | None:
+    """``source`` with what its grammar stumbles over replaced (offsets, lines and columns
+    kept), or None if the grammar has none or the source holds none. For a file whose first
+    parse has errors: the worker keeps the tree with fewer."""
+    entry = _SECOND_READING.get(grammar)
+    if entry is None or entry[0] not in source:
         return None
-    blanked, count = pattern.subn(lambda m: b" " * len(m[0]), source)
+    _, pattern, fill = entry
+    blanked, count = pattern.subn(lambda m: fill * len(m[0]), source)
     return blanked if count else None
 
 

@@ -1313,8 +1313,8 @@ def test_conditional_compilation_that_breaks_the_grammar(tmp_path: Path) -> None
         ("F", 1, 8), ("Add", 2, 6), ("Run", 7, 7)
     ]  # fmt: skip
     # a file that parses whole keeps its first tree; one no better blanked keeps its errors
-    assert languages.without_directives("swift", b"#if A\nlet x = 1\n#endif\n") is not None
-    assert languages.without_directives("python", b"#if A\n") is None
+    assert languages.second_reading("swift", b"#if A\nlet x = 1\n#endif\n") is not None
+    assert languages.second_reading("python", b"#if A\n") is None
     broken = extract(tmp_path, "b.swift", "swift", "#if A\nclass {\n#endif\n")
     assert broken.status == "syntax_error" and broken.parse_errors
 
@@ -1581,7 +1581,7 @@ var keys = { "a\\b": function () {} };
 def test_constants_and_sources_from_debian_packages(tmp_path: Path) -> None:
     """Forms a review found in rake, rack, activesupport, openjdk and devscripts: Ruby
     constants under a condition, in a `begin` and in a multiple assignment; a Java field is a
-    constant only when static and final; Bash's `A=1 B=2` and `. $file`."""
+    constant only when static and final; Bash's `A=1 B=2`, `. $file` and extended globs."""
     ruby = """\
 module M
   ORIG = 1 unless defined?(ORIG)
@@ -1613,6 +1613,11 @@ class J {
     found = extract(tmp_path, "a.sh", "bash", bash)
     assert [(s.name, s.kind) for s in found.symbols] == [("MODE", "constant"), ("LEVEL", "constant")]
     assert [i.module for i in found.imports] == ["$file", "${CONF}"]
+    # bash-completion's extended globs, which the grammar reads as an error to the end
+    completion = "_f() {\n  [[ $cur == @(*/|[.~])* ]] || return\n}\n_g() { :; }\n"
+    found = extract(tmp_path, "c.bash", "bash", completion)
+    assert found.status == "ok"
+    assert [(s.name, s.start_line, s.end_line) for s in found.symbols] == [("_f", 1, 3), ("_g", 4, 4)]
 
 
 def test_small_forms_of_real_code(tmp_path: Path) -> None:

@@ -243,11 +243,12 @@ def parse_into(result: FileResult, language: str, source: bytes) -> None:
 
 
 def parse(grammar: str, source: bytes) -> ts.Tree:
-    """The tree of ``source``; where conditional compilation broke it, the tree of every
-    branch at once if that has fewer errors."""
+    """The tree of ``source``; where it has errors, the tree of a second reading (every
+    branch of conditional compilation at once, Bash's extended globs as words) if that has
+    fewer."""
     parser = parser_for(grammar)
     tree = parser.parse(languages.without_macros(grammar, source))
-    if tree.root_node.has_error and (blanked := languages.without_directives(grammar, source)):
+    if tree.root_node.has_error and (blanked := languages.second_reading(grammar, source)):
         other = parser.parse(blanked)
         if not other.root_node.has_error or (
             len(collect_errors(other.root_node)) < len(collect_errors(tree.root_node))
