@@ -192,6 +192,38 @@ def by_shebang(head: bytes) -> str | None:
     return lang if lang in supported_languages() else None
 
 
+# Editor mode lines naming a file's language where its name and shebang do not (bash-completion's
+# scripts say `# -*- shell-script -*-`): Emacs's on the first two lines, Vim's on the first or
+# last five. Mode names that are not grammar names:
+_MODES = {
+    "sh": "bash", "shell-script": "bash", "ksh": "bash", "zsh": "bash", "c++": "cpp",
+    "js": "javascript", "cperl": "perl", "makefile": "make", "emacs-lisp": "elisp",
+    "py": "python", "rb": "ruby", "ts": "typescript", "yml": "yaml",
+}  # fmt: skip
+_EMACS_MODE = re.compile(rb"-\*-[ \t]*(?:([\w+-]+)[ \t]*-\*-|[^\n]*?\bmode:[ \t]*([\w+-]+))")
+_VIM_MODE = re.compile(rb"(?:^|[ \t])(?:vim?|ex):[^\n]*?\b(?:ft|filetype)=([\w+-]+)", re.M)
+
+
+def by_modeline(content: bytes) -> str | None:
+    """Grammar named by an Emacs or Vim mode line."""
+    lines = content[:1024].split(b"\n", 2)
+    for line in lines[:2]:
+        if b"-*-" in line and (match := _EMACS_MODE.search(line)):
+            return _mode_grammar(match[1] or match[2])
+    head = b"\n".join(content[:2048].split(b"\n", 5)[:5])
+    tail = b"\n".join(content[-2048:].rsplit(b"\n", 6)[-6:])
+    for part in (head, tail):
+        if (b"ft=" in part or b"filetype=" in part) and (match := _VIM_MODE.search(part)):
+            return _mode_grammar(match[1])
+    return None
+
+
+def _mode_grammar(mode: bytes) -> str | None:
+    name = mode.decode("ascii", "replace").lower()
+    grammar = _MODES.get(name, name)
+    return grammar if grammar in supported_languages() and grammar not in EMBEDDED else None
+
+
 def header_language(content: bytes) -> str:
     """``objc``, ``cpp`` or ``c`` for the bytes of a ``.h`` file."""
     text = b"\n" + content  # the patterns anchor on a newline: much faster than ^ with re.M

@@ -214,7 +214,9 @@ def test_h_headers_are_c_cpp_or_objc_by_content(tmp_path: Path) -> None:
 def test_explain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_tree(tmp_path, {".gitignore": "*.log\nvendor/\n!keep.log\n", "a.log": "", "keep.log": "",
                           "vendor/x.py": "", "tool": "#!/bin/sh\necho\n", "big.py": "x" * 3000,
-                          "img.png": b"\x89PNG\0\0", "notes.txt": "hi"})  # fmt: skip
+                          "img.png": b"\x89PNG\0\0", "notes.txt": "hi",
+                          "completions/git": "# git completion  -*- shell-script -*-\n_git() { :; }\n",
+                          "conf": "x = 1\n# vim: set ft=python:\n"})  # fmt: skip
     config = resolve_config({"max_file_bytes": 2000}, None, {})
     assert explain(tmp_path, "a.log", config) == ["ignored: file a.log (.gitignore:1: *.log)"]
     assert explain(tmp_path, "keep.log", config)[0] == "included by .gitignore:3: !keep.log"
@@ -222,6 +224,8 @@ def test_explain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "ignored: directory vendor (.gitignore:2: vendor/)"
     ]
     assert explain(tmp_path, "tool", config) == ["included: language bash (by shebang)"]
+    assert explain(tmp_path, "completions/git", config) == ["included: language bash (by mode line)"]
+    assert explain(tmp_path, "conf", config) == ["included: language python (by mode line)"]
     assert "max_file_bytes" in explain(tmp_path, "big.py", config)[0]
     assert explain(tmp_path, "img.png", config)[0].startswith("skipped: binary")
     assert explain(tmp_path, "notes.txt", config)[0].startswith("skipped: unsupported")

@@ -42,7 +42,7 @@ class Case:
     code: str
 
 
-def extract(tmp_path: Path, name: str, language: str, code: str) -> FileResult:
+def extract(tmp_path: Path, name: str, language: str | None, code: str) -> FileResult:
     path = tmp_path / name
     path.write_bytes(code.encode())
     return worker.extract_file(WorkItem(name, str(path), language, path.stat().st_size, 0))
@@ -1613,6 +1613,9 @@ class J {
     found = extract(tmp_path, "a.sh", "bash", bash)
     assert [(s.name, s.kind) for s in found.symbols] == [("MODE", "constant"), ("LEVEL", "constant")]
     assert [i.module for i in found.imports] == ["$file", "${CONF}"]
+    # bash-completion's scripts have no extension or shebang, only an Emacs mode line
+    found = extract(tmp_path, "ssh", None, "# ssh(1) completion  -*- shell-script -*-\n_ssh() { :; }\n")
+    assert (found.language, [s.name for s in found.symbols]) == ("bash", ["_ssh"])
     # bash-completion's extended globs, which the grammar reads as an error to the end
     completion = "_f() {\n  [[ $cur == @(*/|[.~])* ]] || return\n}\n_g() { :; }\n"
     found = extract(tmp_path, "c.bash", "bash", completion)

@@ -194,10 +194,12 @@ def extract_file(item: WorkItem) -> FileResult:
     if languages.is_binary(content):
         result.status, result.error_category, result.error = "skipped", "binary", "binary file"
         return result
-    language = item.language or languages.by_shebang(content[:256])
+    language = (
+        item.language or languages.by_shebang(content[:256]) or languages.by_modeline(content)
+    )
     if language is None:
         result.status, result.error_category = "skipped", "unsupported"
-        result.error = "no grammar for this file name, extension or shebang"
+        result.error = "no grammar for this file name, extension, shebang or mode line"
         return result
     language = result.language = languages.by_content(language, item.path, content)
     key = (content_hash, language)
