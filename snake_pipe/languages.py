@@ -200,7 +200,9 @@ _MODES = {
     "js": "javascript", "cperl": "perl", "makefile": "make", "emacs-lisp": "elisp",
     "py": "python", "rb": "ruby", "ts": "typescript", "yml": "yaml",
 }  # fmt: skip
-_EMACS_MODE = re.compile(rb"-\*-[ \t]*(?:([\w+-]+)[ \t]*-\*-|[^\n]*?\bmode:[ \t]*([\w+-]+))")
+_EMACS_MODE = re.compile(
+    rb"-\*-[ \t]*(?:([\w+-]+)[ \t]*-\*-|(?:[^\n]*?;[ \t]*)?[Mm]ode:[ \t]*([\w+-]+))"
+)
 _VIM_MODE = re.compile(rb"(?:^|[ \t])(?:vim?|ex):[^\n]*?\b(?:ft|filetype)=([\w+-]+)", re.M)
 
 
