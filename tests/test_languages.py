@@ -1580,7 +1580,8 @@ var keys = { "a\\b": function () {} };
 
 def test_constants_and_sources_from_debian_packages(tmp_path: Path) -> None:
     """Forms a review found in rake, rack, activesupport, openjdk and devscripts: Ruby
-    constants under a condition, in a `begin` and in a multiple assignment; a Java field is a
+    constants under a condition, in a `begin`, in a multiple assignment and holding a
+    heredoc; a Java field is a
     constant only when static and final; Bash's `A=1 B=2`, `. $file` and extended globs."""
     ruby = """\
 module M
@@ -1596,6 +1597,12 @@ end
     assert [(s.name, s.kind, s.start_line, s.scope) for s in found.symbols] == [
         ("M", "module", 1, None), ("ORIG", "constant", 2, "M"), ("MAJOR", "constant", 3, "M"),
         ("MINOR", "constant", 3, "M"), ("OTHER", "constant", 3, "M"), ("C", "constant", 5, "M"),
+    ]  # fmt: skip
+    # a constant holding a heredoc ends with it (rack's 268-line TEMPLATE)
+    heredoc = "module M\n  TPL = <<-HTML\n  <p>x</p>\nHTML\n  X = ERB.new(<<~A)\n  a\n  A\nend\n"
+    found = extract(tmp_path, "t.rb", "ruby", heredoc)
+    assert [(s.name, s.start_line, s.end_line) for s in found.symbols] == [
+        ("M", 1, 8), ("TPL", 2, 4), ("X", 5, 7)
     ]  # fmt: skip
     java = """\
 class J {

@@ -8,7 +8,10 @@ Capture names are the contract between a query file and this module:
   no symbol itself (a Rust ``impl`` block, say).
 - ``@import.module``: the module, header or path of an import, one row per capture (a
   quantified capture such as ``_+`` gives one row spanning its nodes).
-- captures starting with ``_`` only feed predicates (``#eq? @_fn "require"``).
+- captures starting with ``_`` only feed predicates (``#eq? @_fn "require"``), but for
+  ``@_qualified`` (the `A::B` of an out-of-line `A::B::name`, which adds to its scope) and
+  ``@_end`` (a node after the
+  definition's that it ends with: Ruby's heredoc body).
 - besides tree-sitter's own predicates, ``#parent-type? @capture "type" ...`` (at most one per
   pattern) keeps a match when the captured node's parent has one of the types: a parent step
   costs a pattern a share of the query's compile time, which for a big grammar (C++) is more
@@ -239,14 +242,14 @@ def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Imp
         if (plan := plans[pattern]) is not None:  # the usual case: one definition
             if names and (nodes := captures.get(plan[0])):
                 _define(defs, pattern, plan[1], plan[2], nodes[0], names[0],
-                        captures.get("_qualified"), trim)  # fmt: skip
+                        captures.get("_qualified"), trim, captures.get("_end"))  # fmt: skip
             continue
         for capture, nodes in captures.items():
             if capture == "import.module":
                 imports.append(_import(nodes))
             elif names and (definition := definitions[capture]) is not None:
                 _define(defs, pattern, *definition, nodes[0], names[0],
-                        captures.get("_qualified"), trim)  # fmt: skip
+                        captures.get("_qualified"), trim, captures.get("_end"))  # fmt: skip
     imports.sort(key=lambda i: i.line)
     ordered = sorted(defs.items(), key=lambda kv: (kv[0][0], -kv[0][1]))
     return _nest(ordered, named_constructors), imports
@@ -262,6 +265,7 @@ def _define(
     defs: dict[tuple[int, int], _Def],
     pattern: int, kind: str, emit: bool, node: ts.Node, name_node: ts.Node,
     qualified: list[ts.Node] | None = None, trim: bool = False,
+    ends: list[ts.Node] | None = None,
 ) -> None:  # fmt: skip
     key = node.byte_range
     if (seen := defs.get(key)) is not None and pattern >= seen[0]:  # the first pattern wins
@@ -287,6 +291,8 @@ def _define(
             marker = node.next_sibling  # Scala 3's `end Name`, the next node but one
             if marker is not None and marker.type == "end" and marker.next_sibling is not None:
                 end_row, end_col = marker.next_sibling.end_point
+        if ends:  # @_end: a node after the definition's that still belongs to it (a heredoc)
+            end_row, end_col = ends[-1].end_point
         end_line = end_row + (0 if end_col == 0 and end_row > start_row else 1)
         if start_row != name_node.start_point[0]:
             first = node.child(0)

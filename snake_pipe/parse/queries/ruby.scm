@@ -26,6 +26,10 @@
 ; `VERSION = "1.0"` in a file, class or module body, also under a condition (`X = 1 unless
 ; defined?(X)`) or in a `begin`, and each name of `MAJOR, MINOR, *REST = ...` (a method body
 ; cannot assign a constant).
+; A heredoc's body follows the assignment that opens it: the constant ends with it (@_end).
+(body_statement
+  (assignment left: (constant) @name) @definition.constant . (heredoc_body) @_end)
+(program (assignment left: (constant) @name) @definition.constant . (heredoc_body) @_end)
 (assignment left: (constant) @name) @definition.constant
 (assignment
   left: (left_assignment_list [(constant) @name (rest_assignment (constant) @name)]))
