@@ -69,8 +69,11 @@ class BatchSizer:
     min_size: int = 50
     max_size: int = 500
     target_seconds: float = 0.5
+    # an item's share of a batch's work beyond its count (the file pipeline: its bytes)
+    weight: Callable[[Any], float] | None = None
     _current: int = field(init=False, default=0)
     _per_item: float | None = field(init=False, default=None)
+    _per_weight: float | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._current = self.min_size if self.size == "auto" else int(self.size)
@@ -84,13 +87,20 @@ class BatchSizer:
         """Seconds per item of the batches seen, the recent ones weighing more."""
         return self._per_item
 
+    @property
+    def per_weight(self) -> float | None:
+        """Seconds per unit of ``weight`` of the batches seen, the recent ones weighing more."""
+        return self._per_weight
+
+    def observe_batch(self, items: Sequence[Any], seconds: float) -> None:
+        if self.weight is not None and (total := sum(map(self.weight, items))):
+            self._per_weight = _recent(self._per_weight, seconds / total)
+        self.observe(len(items), seconds)
+
     def observe(self, items: int, seconds: float) -> None:
         if items == 0:
             return
-        per_item = seconds / items
-        self._per_item = (
-            per_item if self._per_item is None else 0.7 * self._per_item + 0.3 * per_item
-        )
+        self._per_item = _recent(self._per_item, seconds / items)
         if self.size != "auto":
             return
         wanted = self.target_seconds / max(self._per_item, 1e-6)
@@ -99,6 +109,11 @@ class BatchSizer:
     def shrink(self) -> None:
         """Halve the batch size (memory pressure); auto sizing may grow it back."""
         self._current = max(self.min_size, self._current // 2)
+
+
+def _recent(average: float | None, value: float) -> float:
+    """A running average in which the recent values weigh more."""
+    return value if average is None else 0.7 * average + 0.3 * value
 
 
 # Bisecting a poison file costs a few deaths in a row at most (the clean half of each split
@@ -375,7 +390,7 @@ class BatchEngine(Generic[T, R]):
                                        not_before=time.monotonic() + delay))  # fmt: skip
                 return None
             return BatchOutcome(job.number, job.items, None, exc, 0.0, wall, job.attempts)
-        self.sizer.observe(len(job.items), seconds)
+        self.sizer.observe_batch(job.items, seconds)
         self._barren_deaths = 0
         return BatchOutcome(job.number, job.items, results, None, seconds, wall, job.attempts)
 

@@ -321,11 +321,10 @@ def _explain_file(abs_path: Path, rel: str, config: Config) -> list[str]:
     if languages.is_binary(content):
         return ["skipped: binary (a NUL byte in the first 8000 bytes)"]
     by_name = languages.by_name(rel)
-    by_shebang = None if by_name else languages.by_shebang(content[:256])
-    lang = by_name or by_shebang or languages.by_modeline(content)
-    if lang is None:
+    named = (by_name, "file name or extension") if by_name else languages.by_text(content)
+    if named is None:
         return ["skipped: unsupported (no grammar for this name, extension, shebang or mode line)"]
-    how = "file name or extension" if by_name else "shebang" if by_shebang else "mode line"
+    lang, how = named
     if (by_content := languages.by_content(lang, rel, content)) != lang:
         lang, how = by_content, f"content: {lang} by {how}, but it has {by_content} constructs"
     return [f"included: language {lang} (by {how})"]

@@ -220,6 +220,16 @@ def by_modeline(content: bytes) -> str | None:
     return None
 
 
+def by_text(content: bytes) -> tuple[str, str] | None:
+    """For a file its name gives no grammar: the one its text names, and how (its shebang or
+    an editor's mode line)."""
+    if language := by_shebang(content[:256]):
+        return language, "shebang"
+    if language := by_modeline(content):
+        return language, "mode line"
+    return None
+
+
 def _mode_grammar(mode: bytes) -> str | None:
     name = mode.decode("ascii", "replace").lower()
     grammar = _MODES.get(name, name)
@@ -319,20 +329,14 @@ _EXTERN_C_LINE = re.compile(
 
 def _blank_extern_c(source: bytes) -> bytes:
     """``source`` (after a newline) with its paired ``extern "C"`` lines blanked."""
-    found = list(_EXTERN_C_LINE.finditer(source))
-    opened = sum(1 for match in found if match[2])
-    if not found or opened * 2 != len(found):
+    found = [match[2] for match in _EXTERN_C_LINE.finditer(source)]
+    if not found or 2 * sum(1 for opener in found if opener) != len(found):
         return source
-    parts: list[bytes] = []
-    end = 0
-    for match in found:
-        parts += (source[end : match.start(1)], b" " * (match.end(1) - match.start(1)))
-        end = match.end(1)
-    return b"".join(parts) + source[end:]
+    return _EXTERN_C_LINE.sub(_blank_macros, source)
 
 
 def _blank_macros(match: re.Match[bytes]) -> bytes:
-    """The match with its macros (group 1) turned to spaces."""
+    """The match with its group 1, which ends it, turned to spaces."""
     keep = match.start(1) - match.start()
     return match[0][:keep] + b" " * (len(match[0]) - keep)
 

@@ -344,7 +344,8 @@ class Run:
         self.view = view or Silent()
         self.restart = restart
         self.queue: WorkQueue[Item] = WorkQueue(file_priority(config.queue_order))
-        sizer = BatchSizer(config.batch_size, MIN_BATCH, MAX_BATCH, config.target_batch_seconds)
+        sizer = BatchSizer(config.batch_size, MIN_BATCH, MAX_BATCH, config.target_batch_seconds,
+                           file_weight)  # fmt: skip
         self.engine: BatchEngine[Item, FileResult] = BatchEngine(
             process_batch, executor_factory(config, executor),
             sizer, max_in_flight=config.workers * config.batches_in_flight_per_worker,
@@ -359,7 +360,6 @@ class Run:
         self.backoff = backoff(config)
         self._memory_quiet_until = 0.0
         self._write_s = 0.0  # time spent writing sinks
-        self._seconds_per_weight: float | None = None  # see observe_weight
         self.sink_failing = False  # the last write failed or is being retried: a sink is down
         self.stopped = False
         # set by a caller that writes a failed batch again later (watch): a sink that is down
@@ -442,8 +442,6 @@ class Run:
             return []
         self._write_s += time.perf_counter() - started
         self.breaker.record(False)
-        if outcome.ok:
-            self.observe_weight(outcome)
         failed = sum(r.status == "failed" for r in results)
         emit(self.events, BatchExecuted(outcome.number, len(results), len(results) - failed, failed,
                                         round(outcome.worker_seconds, 4), outcome.attempts))  # fmt: skip
@@ -602,20 +600,10 @@ class Run:
             return self.queue.take(n)
         if self.queue.closed:
             n = max(MIN_BATCH, min(n, -(-len(self.queue) // self.engine.max_in_flight)))
-        per_weight = self._seconds_per_weight
+        per_weight = self.engine.sizer.per_weight
         target = BYTE_CAP * self.config.target_batch_seconds
         budget = None if per_weight is None else target / per_weight
         return self.queue.take(n, weight=file_weight, budget=budget, at_least=MIN_BATCH)
-
-    def observe_weight(self, outcome: BatchOutcome[Item, FileResult]) -> None:
-        """Seconds a parser spends per unit of ``file_weight``, the recent batches weighing
-        more (as the sizer's per-file figure)."""
-        weight = sum(file_weight(item) for item in outcome.items)
-        if outcome.worker_seconds <= 0 or not weight:
-            return
-        per_weight = outcome.worker_seconds / weight
-        old = self._seconds_per_weight
-        self._seconds_per_weight = per_weight if old is None else 0.7 * old + 0.3 * per_weight
 
     def finish_due(self) -> bool:
         """Time for the sinks' deferred work (SQLite's indexes), in the background: the walk

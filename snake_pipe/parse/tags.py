@@ -10,8 +10,7 @@ Capture names are the contract between a query file and this module:
   quantified capture such as ``_+`` gives one row spanning its nodes).
 - captures starting with ``_`` only feed predicates (``#eq? @_fn "require"``), but for
   ``@_qualified`` (the `A::B` of an out-of-line `A::B::name`, which adds to its scope) and
-  ``@_end`` (a node after the
-  definition's that it ends with: Ruby's heredoc body).
+  ``@_end`` (a node after the definition's that it ends with: Ruby's heredoc body).
 - besides tree-sitter's own predicates, ``#parent-type? @capture "type" ...`` (at most one per
   pattern) keeps a match when the captured node's parent has one of the types: a parent step
   costs a pattern a share of the query's compile time, which for a big grammar (C++) is more
@@ -363,7 +362,7 @@ def _name(node: ts.Node) -> str:
         return name.strip("`")
     if name[:1] == ":" and node.type == "simple_symbol":  # Ruby's attr_reader :name
         return name[1:]
-    if node.type == "string" and name[:1] in _QUOTES:  # a JS key, `"a\\b": function () {}`
+    if name[:1] in _QUOTES and node.type == "string":  # a JS key, `"a\\b": function () {}`
         return name[1:-1]
     return name
 

@@ -194,9 +194,9 @@ def extract_file(item: WorkItem) -> FileResult:
     if languages.is_binary(content):
         result.status, result.error_category, result.error = "skipped", "binary", "binary file"
         return result
-    language = (
-        item.language or languages.by_shebang(content[:256]) or languages.by_modeline(content)
-    )
+    language = item.language
+    if language is None and (named := languages.by_text(content)):
+        language = named[0]
     if language is None:
         result.status, result.error_category = "skipped", "unsupported"
         result.error = "no grammar for this file name, extension, shebang or mode line"
