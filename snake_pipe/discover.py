@@ -19,7 +19,7 @@ from snake_pipe import languages
 from snake_pipe.config import Config
 from snake_pipe.errors import ConfigError
 from snake_pipe.ignore import Decision, RuleFile, Rules
-from snake_pipe.records import FileResult, WorkItem
+from snake_pipe.records import FileResult, WorkItem, special_file
 from snake_pipe.sinks import output_paths
 
 # (path, size, mtime_ns, language) -> True when the file needs no work: it is counted, not yielded
@@ -189,9 +189,11 @@ class Walker:
             st = entry.stat(follow_symlinks=False) if entry else os.stat(abs_path)
         except OSError as exc:
             return FileResult.failed(record_path(rel), 0, 0, "read", exc.strerror or str(exc))
-        if not stat_mod.S_ISREG(st.st_mode):
-            return None  # sockets, fifos, devices: not files to read
-        path, language = record_path(rel), languages.by_name(rel)
+        path = record_path(rel)
+        if (special := special_file(st.st_mode)) is not None:
+            return FileResult.skipped(path, 0, st.st_mtime_ns, "special",
+                                      f"{special}, not a regular file: never opened")  # fmt: skip
+        language = languages.by_name(rel)
         if self._skip is not None and self._skip(path, st.st_size, st.st_mtime_ns, language):
             self.skipped += 1
             return None
@@ -220,8 +222,9 @@ class Walker:
                 yield _walked_already(rel)  # a loop, or a second way into a walked directory
             else:
                 subdirs.append(rel)
-        elif stat_mod.S_ISREG(st.st_mode):
-            self.file_links.setdefault(Path(target).relative_to(self.root).as_posix(), set()).add(rel)
+        else:
+            if stat_mod.S_ISREG(st.st_mode):
+                self.file_links.setdefault(Path(target).relative_to(self.root).as_posix(), set()).add(rel)
             if found := self.file_item(rel, entry.path, None):
                 yield found
 
@@ -314,7 +317,10 @@ def _walked(walker: Walker, rel_dir: str) -> bool:
 def _explain_file(abs_path: Path, rel: str, config: Config) -> list[str]:
     if abs_path.is_dir():
         return [f"included: directory {rel} is walked"]
-    size = abs_path.stat().st_size
+    st = abs_path.stat()
+    if (special := special_file(st.st_mode)) is not None:
+        return [f"skipped: {special}, not a regular file (never opened)"]
+    size = st.st_size
     if size > config.max_file_bytes:
         return [f"skipped: {size} bytes is over max_file_bytes={config.max_file_bytes}"]
     content = abs_path.read_bytes()

@@ -16,6 +16,7 @@ import pathspec
 
 from snake_pipe.config import Config
 from snake_pipe.gitindex import common_dir, git_dir
+from snake_pipe.records import open_regular
 
 NEVER = frozenset({".git"})  # VCS metadata, at any depth (submodules carry a .git file)
 _NAMED_GROUP = re.compile(r"\(\?P<[^>]+>")
@@ -93,7 +94,8 @@ class RuleFile:
 
 def read_rule_file(path: Path, base: str, label: str) -> RuleFile | None:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with open_regular(path) as f:
+            text = f.read().decode("utf-8", "replace")
     except OSError:
         return None
     return RuleFile.from_lines(base, label, text.splitlines())

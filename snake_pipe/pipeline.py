@@ -48,7 +48,7 @@ from snake_pipe.incremental import Planner
 from snake_pipe.monitor import MemorySampler
 from snake_pipe.parse.worker import TIMEOUT_EXIT, WorkerOptions, init_worker, process_batch
 from snake_pipe.progress import ProgressView, Silent
-from snake_pipe.records import FileResult, WorkItem
+from snake_pipe.records import FileResult, WorkItem, open_regular
 from snake_pipe.report import RunReport, RunStats, RunStatus, utc_now
 from snake_pipe.retry import Backoff, CircuitBreaker, retry_call
 from snake_pipe.sinks import STORE_SQLITE, Sink, mask_uri, open_sink
@@ -265,7 +265,7 @@ def ship_contents(items: list[Item], max_file_bytes: int) -> list[Item]:
     for item in items:
         if isinstance(item, WorkItem) and item.content is None and item.size <= max_file_bytes:
             try:
-                with open(item.abs_path, "rb") as f:
+                with open_regular(item.abs_path) as f:
                     item = replace(item, content=f.read(max_file_bytes + 1))
             except OSError as exc:
                 item = FileResult.failed(item.path, item.size, item.mtime_ns, "read",

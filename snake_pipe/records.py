@@ -6,9 +6,11 @@ stay small and cheap to pickle. Pydantic models for the public API wrap them in 
 
 from __future__ import annotations
 
+import os
+import stat as stat_mod
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal, NamedTuple
+from typing import Any, BinaryIO, Literal, NamedTuple
 
 Status = Literal["ok", "syntax_error", "failed", "skipped"]
 STATUSES: tuple[Status, ...] = ("ok", "syntax_error", "failed", "skipped")
@@ -19,6 +21,7 @@ ERROR_CATEGORIES: dict[str, str] = {
     "binary": "skipped: a NUL byte in the first 8000 bytes",
     "too_large": "skipped: bigger than max_file_bytes",
     "symlink": "skipped: a symbolic link (not followed, dangling, looping or leaving the repo)",
+    "special": "skipped: not a regular file (a FIFO, socket or device), never opened",
     "read": "failed: the file could not be read (vanished, permission denied, I/O error)",
     "decode": "failed: the bytes could not be decoded as text",
     "timeout": "failed: parsing took longer than parse_timeout_ms",
@@ -32,6 +35,34 @@ SYMBOL_KINDS: tuple[str, ...] = (
     "class", "constant", "constructor", "enum", "field", "function", "interface", "macro",
     "method", "module", "namespace", "property", "struct", "trait", "type", "union", "variable",
 )  # fmt: skip
+
+
+def special_file(mode: int) -> str | None:
+    """What a non-regular file is (opening a FIFO blocks until a writer comes), else None."""
+    if stat_mod.S_ISREG(mode):
+        return None
+    if stat_mod.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat_mod.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat_mod.S_ISCHR(mode) or stat_mod.S_ISBLK(mode) else "not a file"
+
+
+class NotRegularFile(OSError):
+    """A path to read is a FIFO, socket, device or directory."""
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """``path`` opened for reading, unbuffered, if it is a regular file: a FIFO would block
+    an ordinary open until some writer came, and a device's read may never end."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # no effect on a regular file's reads
+    try:
+        if (special := special_file(os.fstat(fd).st_mode)) is not None:
+            raise NotRegularFile(f"{special}, not a regular file")
+        return open(fd, "rb", buffering=0)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class Symbol(NamedTuple):

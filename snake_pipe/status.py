@@ -17,7 +17,7 @@ from snake_pipe.errors import StoreError
 from snake_pipe.incremental import Planner
 from snake_pipe.parse.worker import git_blob_id
 from snake_pipe.pipeline import CHECKPOINTS, check_repo
-from snake_pipe.records import WorkItem
+from snake_pipe.records import WorkItem, open_regular
 
 
 def store_dir(root: Path, store: str | None) -> Path:
@@ -55,7 +55,7 @@ def dry_run(repo: str | Path, config: Config, out: IO[str], restart: bool = Fals
 
 def _content_changed(item: WorkItem) -> bool:
     try:
-        with open(item.abs_path, "rb") as f:
+        with open_regular(item.abs_path) as f:
             return git_blob_id(f.read()) != item.prior_hash
     except OSError:
         return True

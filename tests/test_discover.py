@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from snake_pipe import languages
 from snake_pipe.config import resolve_config
 from snake_pipe.discover import Walker, explain
+from snake_pipe.parse.worker import WorkerOptions, extract_file, init_worker
 from snake_pipe.records import FileResult, WorkItem
 from tests.conftest import rows, run_cli, write_tree
 
@@ -280,6 +282,44 @@ def test_explain_says_what_the_walk_does_with_links_and_odd_files(tmp_path: Path
         "not found: build does not exist (the lines above say what the rules would do with "
         "build/new.py)",
     ]  # fmt: skip
+
+
+def test_fifos_and_sockets_are_skipped_never_opened(tmp_path: Path) -> None:
+    """Opening a FIFO blocks until a writer comes: the walk, explain, a worker (the path turned
+    into a FIFO after discovery) and a FIFO .gitignore must neither open one nor hang."""
+    repo = write_tree(tmp_path / "repo", {"a.py": "x = 1\n", "sub/b.py": "y = 2\n"})
+    os.mkfifo(repo / "pipe.py")
+    os.mkfifo(repo / "sub" / ".gitignore")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(repo / "app.sock"))
+    os.symlink("pipe.py", repo / "to_pipe.py")
+    try:
+        result = run_cli("ingest", repo, "--quiet", timeout=60)
+        assert result.returncode == 0, result.stderr
+        db = repo / ".snake-pipe" / "records.sqlite"
+        assert rows(db, "SELECT path, status, error_category, error FROM files WHERE "
+                    "error_category IS NOT NULL ORDER BY path") == [
+            ("app.sock", "skipped", "special", "a socket, not a regular file: never opened"),
+            ("pipe.py", "skipped", "special",
+             "a FIFO (named pipe), not a regular file: never opened"),
+            ("sub/.gitignore", "skipped", "special",
+             "a FIFO (named pipe), not a regular file: never opened"),
+            ("to_pipe.py", "skipped", "symlink",
+             "symbolic link, not followed (follow_symlinks = true follows links inside the repo)"),
+        ]  # fmt: skip
+        assert rows(db, "SELECT status FROM files WHERE path = 'sub/b.py'") == [("ok",)]
+        followed = walk(repo, follow_symlinks=True)["to_pipe.py"]
+        assert isinstance(followed, FileResult) and followed.error_category == "special"
+        config = resolve_config({}, None, {})
+        assert explain(repo, "pipe.py", config) == [
+            "skipped: a FIFO (named pipe), not a regular file (never opened)"
+        ]
+        init_worker(WorkerOptions())
+        item = WorkItem("pipe.py", str(repo / "pipe.py"), "python", 6, 0)  # a file at discovery
+        late = extract_file(item)
+        assert (late.status, late.error_category) == ("skipped", "special")
+    finally:
+        server.close()
 
 
 def test_sink_outputs_inside_the_repository_are_never_ingested(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ import tree_sitter_language_pack as tslp
 from snake_pipe import languages, plugins
 from snake_pipe.parse.ast import encode_tree
 from snake_pipe.parse.tags import extract_tags, tags_query
-from snake_pipe.records import FileResult, ParseError, WorkItem
+from snake_pipe.records import FileResult, NotRegularFile, ParseError, WorkItem, open_regular
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +146,7 @@ def read_item(item: WorkItem) -> bytes:
     if item.content is not None:
         return item.content
     limit = _options.max_file_bytes + 1
-    with open(item.abs_path, "rb", buffering=0) as f:
+    with open_regular(item.abs_path) as f:  # replaced by a FIFO since discovery: no hang
         # Ask for the size discovery saw (+1 to notice growth): a read of max_file_bytes would
         # allocate a MiB buffer for every small file.
         content = f.read(min(item.size + 1, limit))
@@ -174,6 +174,8 @@ def extract_file(item: WorkItem) -> FileResult:
         )  # fmt: skip
     try:
         content = read_item(item)
+    except NotRegularFile as exc:
+        return FileResult.skipped(item.path, 0, item.mtime_ns, "special", f"{exc}: not read")
     except OSError as exc:
         return FileResult.failed(
             item.path, item.size, item.mtime_ns, "read", f"{exc.strerror or exc}", item.language
