@@ -46,7 +46,13 @@ from snake_pipe.events import (
 from snake_pipe.executors import make_executor
 from snake_pipe.incremental import Planner
 from snake_pipe.monitor import MemorySampler
-from snake_pipe.parse.worker import TIMEOUT_EXIT, WorkerOptions, init_worker, process_batch
+from snake_pipe.parse.worker import (
+    TIMEOUT_EXIT,
+    WorkerOptions,
+    init_worker,
+    process_batch,
+    unreadable,
+)
 from snake_pipe.progress import ProgressView, Silent
 from snake_pipe.records import FileResult, WorkItem, open_regular
 from snake_pipe.report import RunReport, RunStats, RunStatus, utc_now
@@ -260,7 +266,7 @@ def executor_factory(config: Config, executor: str) -> Callable[[], Executor]:
 def ship_contents(items: list[Item], max_file_bytes: int) -> list[Item]:
     """Each file's bytes read here, for workers without the repository: as a worker would
     read them (over ``max_file_bytes`` not at all: it skips those by size), and a file that
-    cannot be read fails here with the message a worker would give."""
+    cannot be read gets here the record a worker would give."""
     shipped: list[Item] = []
     for item in items:
         if isinstance(item, WorkItem) and item.content is None and item.size <= max_file_bytes:
@@ -268,8 +274,7 @@ def ship_contents(items: list[Item], max_file_bytes: int) -> list[Item]:
                 with open_regular(item.abs_path) as f:
                     item = replace(item, content=f.read(max_file_bytes + 1))
             except OSError as exc:
-                item = FileResult.failed(item.path, item.size, item.mtime_ns, "read",
-                                         f"{exc.strerror or exc}", item.language)  # fmt: skip
+                item = unreadable(item, exc)
         shipped.append(item)
     return shipped
 

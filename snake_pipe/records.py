@@ -37,15 +37,18 @@ SYMBOL_KINDS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+_SPECIAL_FILES = (
+    (stat_mod.S_ISFIFO, "a FIFO (named pipe)"), (stat_mod.S_ISSOCK, "a socket"),
+    (stat_mod.S_ISCHR, "a device"), (stat_mod.S_ISBLK, "a device"),
+    (stat_mod.S_ISDIR, "a directory"),
+)  # fmt: skip
+
+
 def special_file(mode: int) -> str | None:
     """What a non-regular file is (opening a FIFO blocks until a writer comes), else None."""
     if stat_mod.S_ISREG(mode):
         return None
-    if stat_mod.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat_mod.S_ISSOCK(mode):
-        return "a socket"
-    return "a device" if stat_mod.S_ISCHR(mode) or stat_mod.S_ISBLK(mode) else "not a file"
+    return next((what for test, what in _SPECIAL_FILES if test(mode)), "no regular file")
 
 
 class NotRegularFile(OSError):

@@ -155,6 +155,15 @@ def read_item(item: WorkItem) -> bytes:
         return content
 
 
+def unreadable(item: WorkItem, exc: OSError) -> FileResult:
+    """The record of a file that could not be read."""
+    if isinstance(exc, NotRegularFile):  # a FIFO or the like since discovery
+        return FileResult.skipped(item.path, 0, item.mtime_ns, "special", f"{exc}: not read")
+    return FileResult.failed(
+        item.path, item.size, item.mtime_ns, "read", f"{exc.strerror or exc}", item.language
+    )
+
+
 def source_bytes(content: bytes) -> bytes:
     """Bytes for the parser: UTF-8 BOM dropped, UTF-16 re-encoded as UTF-8."""
     if content.startswith(b"\xef\xbb\xbf"):
@@ -174,12 +183,8 @@ def extract_file(item: WorkItem) -> FileResult:
         )  # fmt: skip
     try:
         content = read_item(item)
-    except NotRegularFile as exc:
-        return FileResult.skipped(item.path, 0, item.mtime_ns, "special", f"{exc}: not read")
     except OSError as exc:
-        return FileResult.failed(
-            item.path, item.size, item.mtime_ns, "read", f"{exc.strerror or exc}", item.language
-        )
+        return unreadable(item, exc)
     if len(content) > opts.max_file_bytes:  # grew since discovery
         return FileResult.skipped(
             item.path, item.size, item.mtime_ns, "too_large",
