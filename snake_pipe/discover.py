@@ -18,8 +18,9 @@ from pathlib import Path
 from snake_pipe import languages
 from snake_pipe.config import Config
 from snake_pipe.errors import ConfigError
+from snake_pipe.files import special_file
 from snake_pipe.ignore import Decision, RuleFile, Rules
-from snake_pipe.records import FileResult, WorkItem, special_file
+from snake_pipe.records import FileResult, WorkItem
 from snake_pipe.sinks import output_paths
 
 # (path, size, mtime_ns, language) -> True when the file needs no work: it is counted, not yielded

@@ -15,8 +15,8 @@ from pathlib import Path
 import pathspec
 
 from snake_pipe.config import Config
+from snake_pipe.files import open_regular
 from snake_pipe.gitindex import common_dir, git_dir
-from snake_pipe.records import open_regular
 
 NEVER = frozenset({".git"})  # VCS metadata, at any depth (submodules carry a .git file)
 _NAMED_GROUP = re.compile(r"\(\?P<[^>]+>")

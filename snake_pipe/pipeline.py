@@ -9,6 +9,7 @@ import secrets
 import shlex
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -44,6 +45,7 @@ from snake_pipe.events import (
     emit,
 )  # fmt: skip
 from snake_pipe.executors import make_executor
+from snake_pipe.files import is_stream, open_regular
 from snake_pipe.incremental import Planner
 from snake_pipe.monitor import MemorySampler
 from snake_pipe.parse.worker import (
@@ -54,7 +56,7 @@ from snake_pipe.parse.worker import (
     unreadable,
 )
 from snake_pipe.progress import ProgressView, Silent
-from snake_pipe.records import FileResult, WorkItem, open_regular
+from snake_pipe.records import FileResult, WorkItem
 from snake_pipe.report import RunReport, RunStats, RunStatus, utc_now
 from snake_pipe.retry import Backoff, CircuitBreaker, retry_call
 from snake_pipe.sinks import STORE_SQLITE, Sink, mask_uri, open_sink
@@ -775,7 +777,7 @@ def remove_stale(
 
 def check_report_path(path: str | Path | None) -> None:
     """Refuse a report path that cannot be written before the run, not after it."""
-    if path is None:
+    if path is None or is_stream(str(path)):
         return
     path = Path(path)
     if path.is_dir():
@@ -791,10 +793,23 @@ def check_report_path(path: str | Path | None) -> None:
 
 
 def write_report(report: RunReport, path: Path) -> None:
+    """Whole or not at all: a file is replaced by a complete one; a stream (``-``, a FIFO,
+    /dev/stdout) gets the text in place."""
+    text = report.model_dump_json(indent=2) + "\n"
+    if is_stream(str(path)):
+        stdout = str(path) == "-"
+        try:
+            sys.stdout.flush()
+            with open(1 if stdout else path, "a", encoding="utf-8", closefd=not stdout) as out:
+                out.write(text)
+        except OSError as exc:
+            raise SnakePipeError(f"--report {path}: cannot write it ({exc.strerror or exc}); "
+                                 "the run's records are committed") from None  # fmt: skip
+        return
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

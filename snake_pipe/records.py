@@ -6,11 +6,9 @@ stay small and cheap to pickle. Pydantic models for the public API wrap them in 
 
 from __future__ import annotations
 
-import os
-import stat as stat_mod
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, BinaryIO, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 Status = Literal["ok", "syntax_error", "failed", "skipped"]
 STATUSES: tuple[Status, ...] = ("ok", "syntax_error", "failed", "skipped")
@@ -35,37 +33,6 @@ SYMBOL_KINDS: tuple[str, ...] = (
     "class", "constant", "constructor", "enum", "field", "function", "interface", "macro",
     "method", "module", "namespace", "property", "struct", "trait", "type", "union", "variable",
 )  # fmt: skip
-
-
-_SPECIAL_FILES = (
-    (stat_mod.S_ISFIFO, "a FIFO (named pipe)"), (stat_mod.S_ISSOCK, "a socket"),
-    (stat_mod.S_ISCHR, "a device"), (stat_mod.S_ISBLK, "a device"),
-    (stat_mod.S_ISDIR, "a directory"),
-)  # fmt: skip
-
-
-def special_file(mode: int) -> str | None:
-    """What a non-regular file is (opening a FIFO blocks until a writer comes), else None."""
-    if stat_mod.S_ISREG(mode):
-        return None
-    return next((what for test, what in _SPECIAL_FILES if test(mode)), "no regular file")
-
-
-class NotRegularFile(OSError):
-    """A path to read is a FIFO, socket, device or directory."""
-
-
-def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
-    """``path`` opened for reading, unbuffered, if it is a regular file: a FIFO would block
-    an ordinary open until some writer came, and a device's read may never end."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # no effect on a regular file's reads
-    try:
-        if (special := special_file(os.fstat(fd).st_mode)) is not None:
-            raise NotRegularFile(f"{special}, not a regular file")
-        return open(fd, "rb", buffering=0)
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 class Symbol(NamedTuple):

@@ -14,10 +14,11 @@ from snake_pipe.checkpoints import CheckpointStore
 from snake_pipe.config import Config
 from snake_pipe.discover import Walker
 from snake_pipe.errors import StoreError
+from snake_pipe.files import open_regular
 from snake_pipe.incremental import Planner
 from snake_pipe.parse.worker import git_blob_id
 from snake_pipe.pipeline import CHECKPOINTS, check_repo
-from snake_pipe.records import WorkItem, open_regular
+from snake_pipe.records import WorkItem
 
 
 def store_dir(root: Path, store: str | None) -> Path:

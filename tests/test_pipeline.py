@@ -146,6 +146,46 @@ def test_jsonl_feed_says_when_a_run_writes_every_file(tmp_path: Path) -> None:
     assert feed() == [("reset", None), ("upsert", "b.js")]
 
 
+def test_jsonl_streams_to_stdout_a_fifo_or_a_device_leaving_them_as_they_are(
+    tmp_path: Path,
+) -> None:
+    """`jsonl:-` is standard output (the summary goes to stderr); a FIFO or /dev/null is
+    written as a stream: no .lock/.run beside it, its mode unchanged (a chmod 600 of /dev/null
+    broke every other user of the machine)."""
+    repo = write_tree(tmp_path / "repo", {"a.py": PY_SAMPLE, "b.js": JS_SAMPLE})
+    piped = run_cli("ingest", repo, "--store", tmp_path / "s1", "--sink", "jsonl:-")
+    assert piped.returncode == 0, piped.stderr
+    lines = [json.loads(line) for line in piped.stdout.splitlines()]
+    assert [(d["op"], d.get("path")) for d in lines] == [
+        ("reset", None), ("upsert", "a.py"), ("upsert", "b.js")
+    ]  # fmt: skip
+    assert "2 files processed" in piped.stderr
+    fifo = tmp_path / "feed"
+    os.mkfifo(fifo, 0o644)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
+    done = run_cli("ingest", repo, "--store", tmp_path / "s2", "--sink", f"jsonl:{fifo}", "--quiet")
+    assert done.returncode == 0, done.stderr
+    out, _ = reader.communicate(timeout=30)
+    assert [json.loads(line)["op"] for line in out.splitlines()] == ["reset", "upsert", "upsert"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feed", "repo", "s1", "s2"]
+    assert fifo.stat().st_mode & 0o777 == 0o644
+    null_mode = os.stat("/dev/null").st_mode
+    sink = JSONLSink("/dev/null")
+    sink.begin_run("run-1")
+    sink.write([FileResult("a.py", "python", 1, 1)])
+    sink.close()
+    assert os.stat("/dev/null").st_mode == null_mode
+    assert not os.path.lexists("/dev/null.lock") and not os.path.lexists("/dev/null.run")
+    # the report too: `-` and /dev/stdout are written in place, never replaced by a file
+    stdout_link = os.path.islink("/dev/stdout")
+    for target in ("-", "/dev/stdout"):
+        store = tmp_path / f"s-{len(target)}"
+        done = run_cli("ingest", repo, "--store", store, "--report", target, "--quiet")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["status"] == "completed"
+    assert os.path.islink("/dev/stdout") == stdout_link
+
+
 def test_jsonl_and_sqlite_sinks_together_with_ast(tmp_path: Path) -> None:
     repo = write_tree(tmp_path / "repo", {"a.py": PY_SAMPLE, "b.js": JS_SAMPLE})
     out, db = tmp_path / "out.jsonl", tmp_path / "db.sqlite"

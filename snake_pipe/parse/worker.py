@@ -25,9 +25,10 @@ import tree_sitter as ts
 import tree_sitter_language_pack as tslp
 
 from snake_pipe import languages, plugins
+from snake_pipe.files import NotRegularFile, open_regular
 from snake_pipe.parse.ast import encode_tree
 from snake_pipe.parse.tags import extract_tags, tags_query
-from snake_pipe.records import FileResult, NotRegularFile, ParseError, WorkItem, open_regular
+from snake_pipe.records import FileResult, ParseError, WorkItem
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,8 @@ def output_paths(uris: Sequence[str]) -> list[Path]:
         if uri in STORE_SQLITE:
             continue
         scheme, rest = split_uri(uri)
+        if scheme == "jsonl" and rest == "-":  # standard output
+            continue
         found += [Path(rest + suffix).resolve() for suffix in OUTPUT_SUFFIXES.get(scheme, ())]
     return found
 

@@ -4,10 +4,12 @@ after a ``"op": "reset"`` line when the run writes every file again (drop what y
 The file is a change feed of one run: it is rewritten at the start of each run and holds what
 that run produced, flushed after every batch so a consumer can tail it. A run resumed after an
 interruption appends: ``PATH.run`` beside the feed names the run the feed belongs to.
+``jsonl:-`` (standard output), a FIFO or a device is a stream of the runs' lines instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Sequence
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from snake_pipe.errors import ConfigError, SinkError
+from snake_pipe.files import is_stream
 from snake_pipe.records import FileResult
 from snake_pipe.sinks.base import Sink, writer_lock
 from snake_pipe.sinks.sqlite import FILE_COLUMNS
@@ -52,12 +55,21 @@ class JSONLSink(Sink):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.run_path = self.path.with_name(self.path.name + ".run")
+        self.stream = is_stream(str(path))
         self._file: IO[str] | None = None
         if self.path.is_dir():
             raise ConfigError(f"--sink jsonl:{path}: is a directory: pass a file name")
-        self._lock = writer_lock(self.path.with_name(self.path.name + ".lock"), f"jsonl:{path}")
+        self._lock = None if self.stream else writer_lock(
+            self.path.with_name(self.path.name + ".lock"), f"jsonl:{path}"
+        )  # fmt: skip
 
     def _out(self, run_id: str | None = None) -> IO[str]:
+        if self._file is None and self.stream:
+            try:
+                fd = os.dup(1) if str(self.path) == "-" else os.open(self.path, os.O_WRONLY | os.O_APPEND)
+                self._file = open(fd, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            except OSError as exc:
+                raise SinkError(f"jsonl:{self.path}: cannot open ({exc.strerror or exc})") from exc
         if self._file is None:
             try:
                 resumed = run_id is not None and self.path.exists() and self._run_id() == run_id
@@ -100,6 +112,8 @@ class JSONLSink(Sink):
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
+            with contextlib.suppress(OSError):  # a reader of the stream that went away
+                self._file.close()
             self._file = None
-        self._lock.close()
+        if self._lock is not None:
+            self._lock.close()

@@ -86,6 +86,9 @@ class SQLiteSink(Sink):
         self._late_lock = threading.Lock()  # the side database: its writes against its merge
         if self.path.is_dir():
             raise ConfigError(f"--sink sqlite:{path}: is a directory: pass a file name")
+        if self.path.exists() and not self.path.is_file():  # no -lock or -wal made in /dev
+            raise ConfigError(f"--sink sqlite:{path}: is not a regular file: pass a database "
+                              "file's path")  # fmt: skip
         self._lock = writer_lock(self.path.with_name(self.path.name + "-lock"), f"sqlite:{path}")
         try:
             if _empty(self.path):  # a journal left by a deleted database would fail it
