@@ -69,7 +69,8 @@ class EventLog:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).resolve()
         try:
-            self._file: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            stdout = str(path) == "-"
+            self._file: IO[str] = open(1 if stdout else path, "a", encoding="utf-8", closefd=not stdout)  # noqa: SIM115 - closed in close()
         except OSError as exc:
             raise ConfigError(f"--events {path}: cannot write there ({exc.strerror or exc}): "
                               "pass a writable file name") from None  # fmt: skip

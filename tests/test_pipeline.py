@@ -183,6 +183,9 @@ def test_jsonl_streams_to_stdout_a_fifo_or_a_device_leaving_them_as_they_are(
         done = run_cli("ingest", repo, "--store", store, "--report", target, "--quiet")
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["status"] == "completed"
+    events = run_cli("ingest", repo, "--store", tmp_path / "s3", "--events", "-", "--quiet")
+    assert events.returncode == 0, events.stderr
+    assert "BatchExecuted" in {json.loads(line)["event"] for line in events.stdout.splitlines()}
     assert os.path.islink("/dev/stdout") == stdout_link
 
 
