@@ -40,11 +40,11 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         action="append",
         dest="sinks",
         metavar="URI",
-        help="sqlite:PATH, jsonl:PATH, postgresql://USER@HOST/DB or parquet:DIR; repeatable "
-        "(default: sqlite in the store)",
+        help="sqlite:PATH, jsonl:PATH (jsonl:- for stdout), postgresql://USER@HOST/DB or "
+        "parquet:DIR; repeatable (default: sqlite in the store)",
     )
     p.add_argument("--report", metavar="FILE", type=os.path.expanduser,
-                   help="write the run report as JSON")  # fmt: skip
+                   help="write the run report as JSON (- for stdout)")  # fmt: skip
     p.add_argument("--ast", action="store_true", default=None, help="also store full syntax trees")
     _add_discovery_options(p)
     p.add_argument("--max-file-bytes", type=_int("--max-file-bytes"), help="skip bigger files")
@@ -58,7 +58,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", default=None, help="no progress, no summary")
     p.add_argument("--events", metavar="FILE", type=os.path.expanduser,
                    help="append run events (BatchExecuted, ExecutionFailed, "
-                   "CheckpointCreated, ProgressUpdated) as JSON lines")  # fmt: skip
+                   "CheckpointCreated, ProgressUpdated) as JSON lines (- for stdout)")  # fmt: skip
     p.add_argument(
         "--restart",
         action="store_true",
