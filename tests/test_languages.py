@@ -391,6 +391,25 @@ record Money(long cents, String currency) {
     )
 )
 
+# module-info.java: the module is a symbol, the modules it requires are its imports.
+CASES.append(
+    Case(
+        "java",
+        "java",
+        "module-info.java",
+        symbols=[("com.example.app", "module", 2, 6, None)],
+        imports=["java.sql", "com.example.util"],
+        code="""\
+/** The app. */
+module com.example.app {
+    requires java.sql;
+    requires transitive com.example.util;
+    exports com.example.app.api;
+}
+""",
+    )
+)
+
 
 # A method's scope is its receiver's type; package-level const/var only.
 CASES.append(

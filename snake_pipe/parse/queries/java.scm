@@ -1,11 +1,12 @@
 ; Java tags.
 ; Package, classes, interfaces, enums, records, annotation types, methods (and an annotation
 ; type's elements, `String value() default "";`), constructors and upper-case constant fields;
-; imports.
+; imports; a module-info.java's module and the modules it `requires` (as imports).
 ; A definition starts at its first line after its annotations (tags.py skips them), as
 ; Python's starts after its decorators; it ends with its body.
 
 (package_declaration [(identifier) (scoped_identifier)] @name) @definition.namespace
+(module_declaration name: [(identifier) (scoped_identifier)] @name) @definition.module
 
 (class_declaration name: (identifier) @name) @definition.class
 (record_declaration name: (identifier) @name) @definition.class
@@ -32,3 +33,4 @@
 
 ; Imports: `import a.b.C;`, `import a.b.*;` (-> "a.b"), `import static a.b.C.m;`.
 (import_declaration [(identifier) (scoped_identifier)] @import.module)
+(requires_module_directive module: [(identifier) (scoped_identifier)] @import.module)
