@@ -32,10 +32,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
 
 import anyio
 import anyio.to_thread
-from pydantic import ValidationError
 
 from snake_pipe.config import ENV_PREFIX, Config, QueueOrder, resolve_config
-from snake_pipe.errors import ConfigError
+from snake_pipe.errors import ConfigError, SinkError
 from snake_pipe.executors import check_executor, prestart
 from snake_pipe.models import Change, FileRecord
 from snake_pipe.records import FileResult
@@ -160,14 +159,7 @@ def make_config(
         env = {k: v for k, v in os.environ.items() if k not in hidden}
     base = config if config is not None else resolve_config(None, file, env)
     unset = {k: v for k, v in (defaults or {}).items() if k not in base.model_fields_set}
-    try:
-        return Config.model_validate({**base.model_dump(), **unset, **values})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        name = str(err["loc"][0]) if err["loc"] else "?"
-        message = str(err["msg"]).removeprefix("Value error, ")
-        value = values.get(name, err.get("input"))
-        raise ConfigError(f"{name}={value!r} is not allowed: {message}") from None
+    return Config(**{**base.model_dump(), **unset, **values})
 
 
 # -- the consumer as a sink ------------------------------------------------------------------
@@ -253,6 +245,7 @@ class Extraction:
                 run.sinks.append(self.handoff)
                 if run.scan() and not self.handoff.cancelled.is_set():
                     run.finish(run.outcome())
+                    error = _undelivered(run, resumable=not temporary and not self.restart)
         except _Cancelled:
             pass
         except BaseException as exc:  # handed to the consumer, raised there
@@ -286,6 +279,19 @@ class Extraction:
         if self._thread.ident is not None and self._thread.is_alive():
             self.cancel()
             self._thread.join()
+
+
+def _undelivered(run: Run, resumable: bool) -> SinkError | None:
+    """After the last record: batches a sink refused were not handed over either, and the
+    consumer must not take the run for whole (``ingest`` reports it ``partial``)."""
+    stats = run.stats
+    if not stats.failed_batches:
+        return None
+    again = ("the next extract(changes_only=True) with this store delivers them"
+             if resumable else "run again to get them")  # fmt: skip
+    return SinkError(f"{stats.failed_batches} batch(es), {stats.by_category['sink']} files, "
+                     f"could not be written to the sinks and were not delivered "
+                     f"({stats.last_batch_error}): {again}")  # fmt: skip
 
 
 def _items(batch: _Batch, changes: bool) -> Iterator[FileRecord | Change]:
@@ -324,13 +330,19 @@ def _prepare(
     sinks = options.get("sinks", config.sinks if config else ())
     resolved = make_config({**options, "store": store, "sinks": sinks}, config, config_file,
                            EXTRACT_DEFAULTS)  # fmt: skip
+    if resolved.store is None and any(uri in ("sqlite", "sqlite:") for uri in resolved.sinks):
+        raise ConfigError("sinks: 'sqlite' alone is the store's database, and without store= "
+                          "the store is a temporary directory, deleted at the end: pass "
+                          "store=DIR, or sqlite:PATH")  # fmt: skip
     if changes_only and resolved.store is None:
         raise ConfigError("changes_only=True needs store=DIR: the checkpoint store that remembers "
                           "what the consumer has already taken")  # fmt: skip
     prestart(check_executor(executor))
-    from snake_pipe.pipeline import check_repo
+    from snake_pipe.pipeline import check_repo, check_store_dir
 
     root = check_repo(_path(repo))
+    if resolved.store is not None:
+        check_store_dir(Path(resolved.store).expanduser())
     return Extraction(root, resolved, executor, restart=not changes_only)
 
 
@@ -462,8 +474,9 @@ def ingest(
         report = Path(report_path) if report_path is not None else None
         prestart(check_executor(executor))
         return pipeline.ingest(
-            _path(repo), resolved, report_path=report, executor=executor, restart=restart
-        )
+            _path(repo), resolved, report_path=report, executor=executor, restart=restart,
+            resume_command="snake_pipe.ingest() again on the same repository and store",
+        )  # fmt: skip
 
 
 def _path(repo: object) -> Path:
@@ -491,6 +504,6 @@ def awatch(
 
     with _keyword_names():
         resolved = make_config(options, config, config_file)
-        root = check_repo(Path(repo))
+        root = check_repo(_path(repo))
         check_executor(executor)
     return awatch_changes(root, resolved, executor=executor, poll=poll)

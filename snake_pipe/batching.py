@@ -204,6 +204,15 @@ class BatchEngine(Generic[T, R]):
         that raises is reported failed alone. With ``whole_batches``, ``fn(items)`` returns
         one result per item and an exception fails (and retries) the whole batch. ``fn`` must
         be picklable (a module-level function) for the process executor."""
+        if not callable(fn):
+            raise ConfigError(f"fn: {fn!r} is not callable: pass a function")
+        if isinstance(executor, str):
+            from snake_pipe.executors import check_executor
+
+            check_executor(executor, "executor")
+        elif not callable(executor):
+            raise ConfigError(f"executor: {executor!r} is not allowed: pass a name or a "
+                              "function returning a concurrent.futures.Executor")  # fmt: skip
         if batch_size != "auto" and not (_whole(batch_size) and 1 <= batch_size <= 10_000):
             raise ConfigError(
                 f'batch_size: {batch_size!r} is not allowed: use 1 to 10000 or "auto"'
@@ -211,6 +220,16 @@ class BatchEngine(Generic[T, R]):
         for name, value in (("workers", workers), ("parallel_batches", parallel_batches)):
             if value is not None and not (_whole(value) and value >= 1):
                 raise ConfigError(f"{name}: {value!r} is not allowed: use 1 or more, or None")
+        if not (_whole(max_retries_per_batch) and max_retries_per_batch >= 0):
+            raise ConfigError(f"max_retries_per_batch: {max_retries_per_batch!r} is not allowed: "
+                              "use 0 or more")  # fmt: skip
+        if not (_real(target_batch_seconds) and target_batch_seconds > 0):
+            raise ConfigError(f"target_batch_seconds: {target_batch_seconds!r} is not allowed: "
+                              "use a number above 0")  # fmt: skip
+        for name, ms in (("initial_backoff_ms", initial_backoff_ms),
+                         ("max_backoff_ms", max_backoff_ms)):  # fmt: skip
+            if not (_real(ms) and ms >= 0):
+                raise ConfigError(f"{name}: {ms!r} is not allowed: use 0 or more")
         if not (_whole(min_batch_size) and 1 <= min_batch_size <= max_batch_size <= 10_000):
             raise ConfigError(f"min_batch_size={min_batch_size!r}, max_batch_size="
                               f"{max_batch_size!r}: use 1 <= min <= max <= 10000")  # fmt: skip
@@ -256,6 +275,8 @@ class BatchEngine(Generic[T, R]):
         if not (_whole(checkpoint_frequency) and checkpoint_frequency >= 0):
             raise ConfigError(f"checkpoint_frequency: {checkpoint_frequency!r} is not allowed: "
                               "use 0 (only at the end) or more")  # fmt: skip
+        _check_execute(items, on_result, on_error, checkpoint_path, resume_from, events,
+                       memory_limit_mb)  # fmt: skip
         return _execute(self, items, on_result, on_error, checkpoint_path, checkpoint_frequency,
                         resume_from, on_batch_error, events, memory_limit_mb)  # fmt: skip
 
@@ -568,6 +589,51 @@ def _whole(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _real(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_execute(
+    items: object, on_result: object, on_error: object, checkpoint_path: str | Path | None,
+    resume_from: object, events: object, memory_limit_mb: object,
+) -> None:  # fmt: skip
+    """``execute``'s arguments, refused at the call rather than once items are processed."""
+    try:
+        iter(items)  # type: ignore[call-overload]
+    except TypeError:
+        raise ConfigError(f"items: {items!r} is not iterable: pass a list, a generator or "
+                          "any iterable") from None  # fmt: skip
+    for name, value in (("on_result", on_result), ("on_error", on_error)):
+        if value is not None and not callable(value):
+            raise ConfigError(f"{name}: {value!r} is not callable: pass a function or None")
+    if callable(events) or isinstance(events, str | bytes):
+        raise ConfigError(f"events: {events!r} is not allowed: pass a list of handlers, "
+                          f"[{getattr(events, '__name__', 'handler')}]")  # fmt: skip
+    try:
+        handlers = list(events)  # type: ignore[call-overload]
+    except TypeError:
+        raise ConfigError(f"events: {events!r} is not allowed: pass a list of handlers") from None
+    if not all(callable(h) for h in handlers):
+        raise ConfigError(f"events: {events!r} is not allowed: every handler must be callable")
+    if resume_from is not None and not (
+        isinstance(resume_from, str) or (_whole(resume_from) and resume_from >= 0)
+    ):
+        raise ConfigError(f"resume_from: {resume_from!r} is not allowed: use \"latest\", a "
+                          "checkpoint id or a batch number (0 or more)")  # fmt: skip
+    if not (_whole(memory_limit_mb) and memory_limit_mb >= 0):
+        raise ConfigError(f"memory_limit_mb: {memory_limit_mb!r} is not allowed: use 0 (no "
+                          "limit) or more")  # fmt: skip
+    if checkpoint_path is not None:
+        path = Path(checkpoint_path)
+        try:
+            if path.is_dir():
+                raise ConfigError(f"checkpoint_path: {path} is a directory: pass a file name")
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"checkpoint_path: {path}: cannot write there "
+                              f"({exc.strerror or exc})") from None  # fmt: skip
+
+
 def _execute(
     engine: BatchEngine[Any, Any],
     items: Iterable[Any],
@@ -587,10 +653,15 @@ def _execute(
     if resume_from is not None and store is None:
         raise ConfigError("resume_from needs checkpoint_path")
     offset, base_batch = store.offset(resume_from, fixed) if store is not None else (0, 0)
+    backoff = engine.backoff
     if on_batch_error == "retry":
-        engine.backoff = replace(engine.backoff, max_retries=1_000_000)
+        engine.backoff = replace(backoff, max_retries=1_000_000)
     iterator = islice(iter(items), offset, None)
+    # Batches are numbered from 1 in each run (the engine's numbers go on across runs), and
+    # reported after the resumed ones, as the checkpoints number them.
+    first = engine._numbers
     sizes: dict[int, int] = {}
+    left: dict[int, int] = {}  # items not delivered yet: a batch split after a crash comes in parts
     done: set[int] = set()
     prefix = [0, 0]  # highest batch number with all before it done, items in those batches
     entries: list[BatchEntry] = []
@@ -612,29 +683,33 @@ def _execute(
         store.add(checkpoint)
         checkpoints.append(checkpoint)
         entry.checkpoint_id = checkpoint.id
-        emit(handlers, CheckpointCreated(checkpoint.id, prefix[0], items))
+        emit(handlers, CheckpointCreated(checkpoint.id, number, items))
         return True
 
     def take(n: int) -> list[Any]:
         batch = list(islice(iterator, n))
         if batch:
-            sizes[engine._numbers + 1] = len(batch)
+            sizes[engine._numbers + 1 - first] = left[engine._numbers + 1 - first] = len(batch)
         return batch
 
     closing = contextlib.closing(store) if store is not None else contextlib.nullcontext()
     with engine, MemorySampler() as memory, closing:
         for outcome in engine.run(take):
-            entry = _entry(outcome, on_result, on_error, totals)
+            number = outcome.number - first
+            entry = _entry(outcome, base_batch + number, on_result, on_error, totals)
             entries.append(entry)
-            done.add(outcome.number)
+            left[number] -= len(outcome.items)
+            if not left[number]:
+                del left[number]
+                done.add(number)
             while prefix[0] + 1 in done:
                 prefix[0] += 1
                 prefix[1] += sizes.pop(prefix[0])
             if outcome.ok:
-                emit(handlers, BatchExecuted(outcome.number, entry.records, entry.success,
+                emit(handlers, BatchExecuted(entry.number, entry.records, entry.success,
                                              entry.failed, outcome.worker_seconds, entry.attempts))  # fmt: skip
             else:
-                emit(handlers, ExecutionFailed(outcome.number, entry.records, entry.error or "",
+                emit(handlers, ExecutionFailed(entry.number, entry.records, entry.error or "",
                                                entry.attempts))  # fmt: skip
                 status = "partial"
                 if on_batch_error == "stop":
@@ -653,6 +728,7 @@ def _execute(
                 calm = time.monotonic() + 2.0  # let fresh workers show their memory
         if entries:  # the end is a checkpoint too: a resume after it redoes nothing
             save(entries[-1])
+    engine.backoff = backoff
     elapsed = max(time.monotonic() - started, 1e-9)
     processed = totals["ok"] + totals["failed"]
     return EngineReport(
@@ -665,6 +741,7 @@ def _execute(
 
 def _entry(
     outcome: BatchOutcome[Any, Any],
+    number: int,
     on_result: Callable[[Any, Any], None] | None,
     on_error: Callable[[Any, str], None] | None,
     totals: dict[str, int],
@@ -690,7 +767,7 @@ def _entry(
     totals["failed"] += failed
     error = None if outcome.ok else f"{type(outcome.error).__name__}: {outcome.error}"
     return BatchEntry(
-        number=outcome.number, status="completed" if outcome.ok else "failed",
+        number=number, status="completed" if outcome.ok else "failed",
         records=len(outcome.items), success=ok, failed=failed,
         duration_ms=round(outcome.wall_seconds * 1000, 1), attempts=outcome.attempts, error=error,
     )  # fmt: skip

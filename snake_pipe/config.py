@@ -37,6 +37,15 @@ class Config(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
+    def __init__(self, **values: Any) -> None:
+        """A wrong value is a one-line ``ConfigError`` naming the field, as everywhere else."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            error = config_error(exc, values, {}, keywords=True)
+            error.validation = exc  # for callers that name where the value came from
+            raise error from None
+
     workers: int = Field(default_factory=usable_cores, ge=1, le=1024)
     """Parser processes; the default is the number of usable cores."""
 
@@ -260,21 +269,27 @@ def resolve_config(
             source[key] = name
     try:
         return Config(**merged)
-    except ValidationError as exc:
-        raise config_error(exc, merged, source) from None
-    except ConfigError as exc:  # a sink URI, checked by the sinks' own code as for --sink
+    except ConfigError as exc:
+        if exc.validation is not None:
+            raise config_error(exc.validation, merged, source) from None
+        # a sink URI, checked by the sinks' own code as for --sink
         where = option_name("sinks", source.get("sinks", "command line"))
         raise ConfigError(str(exc).replace("--sink", where, 1)) from None
 
 
 def config_error(
-    exc: ValidationError, merged: dict[str, Any], source: dict[str, str]
-) -> ConfigError:
+    exc: ValidationError, merged: Mapping[str, Any], source: Mapping[str, str],
+    keywords: bool = False,
+) -> ConfigError:  # fmt: skip
+    """The first error, naming the option where it was set (``keywords``: as Python's
+    ``field=value``)."""
     err = exc.errors()[0]
     field = str(err["loc"][0]) if err["loc"] else "?"
-    where = option_name(field, source.get(field, "command line"))
     message = str(err["msg"]).removeprefix("Value error, ")
     value = merged.get(field, err.get("input"))
+    if keywords:
+        return ConfigError(f"{field}={value!r} is not allowed: {message}")
+    where = option_name(field, source.get(field, "command line"))
     return ConfigError(f"{where}: {value!r} is not allowed: {message}")
 
 

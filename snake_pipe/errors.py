@@ -14,6 +14,8 @@ pools. Third-party errors are translated where they enter, with ``raise ... from
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SnakePipeError(Exception):
     """Root of every error snake-pipe raises on purpose."""
@@ -32,6 +34,7 @@ class ConfigError(SnakePipeError):
     """An option or config value is not allowed; the message names it and the fix."""
 
     exit_code = 2
+    validation: Any = None  # the pydantic error behind it, if any
 
 
 class RepositoryError(SnakePipeError):

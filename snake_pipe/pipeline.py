@@ -85,11 +85,15 @@ def check_repo(repo: str | Path) -> Path:
     return root.resolve()
 
 
+def check_store_dir(store: Path) -> None:
+    if store.exists() and not store.is_dir():
+        raise ConfigError(f"--store {store}: is a file, not a directory: pass a directory")
+
+
 def prepare_store(root: Path, config: Config) -> Path:
     """The store directory, created private, with a .gitignore so git never sees it."""
     store = Path(config.store).expanduser() if config.store else root / ".snake-pipe"
-    if store.exists() and not store.is_dir():
-        raise ConfigError(f"--store {store}: is a file, not a directory: pass a directory")
+    check_store_dir(store)
     try:
         store.mkdir(mode=0o700, parents=True, exist_ok=True)
         ignore = store / ".gitignore"

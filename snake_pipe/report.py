@@ -30,6 +30,7 @@ class Progress(BaseModel):
     total_batches: int = 0
     completed_batches: int = 0
     failed_batches: int = 0
+    last_batch_error: str = ""  # why the last failed batch could not be written
     retried_batches: int = 0
 
 
@@ -133,6 +134,7 @@ class RunStats:
         """A batch that could not be written: its files count as failed (category sink)."""
         self.batches += 1
         self.failed_batches += 1
+        self.last_batch_error = error
         self.processed += len(results)
         self.by_status["failed"] += len(results)
         self.by_category["sink"] += len(results)

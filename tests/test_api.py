@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
@@ -24,12 +25,15 @@ from snake_pipe import (
     ConfigError,
     FileRecord,
     RepositoryError,
+    SinkError,
     SnakePipeError,
     StoreError,
 )
 from snake_pipe.api import Options, make_config
 from snake_pipe.config import Config
 from snake_pipe.parse.ast import decode_tree
+from snake_pipe.records import FileResult
+from snake_pipe.sinks.jsonl import JSONLSink
 from tests.conftest import JS_SAMPLE, PY_SAMPLE, rows, write_tree
 
 SYMBOLS = [("LIMIT", "constant", 5, 5, None), ("top", "function", 9, 10, None),
@@ -185,12 +189,60 @@ def test_invalid_options_raise_config_error_at_the_call(tmp_path: Path) -> None:
         snake_pipe.ingest(repo, config=[1])  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="^store='' is not allowed"):
         snake_pipe.extract(repo, store="", changes_only=True)
+    with pytest.raises(ConfigError, match=f"^store {repo / 'broken.py'}: is a file"):
+        snake_pipe.extract(repo, store=repo / "broken.py")  # at the call, not at the first next()
+    with pytest.raises(ConfigError, match="^sinks: 'sqlite' alone is the store's database"):
+        snake_pipe.extract(repo, sinks=["sqlite"])  # its temporary store would be deleted
+    with pytest.raises(ConfigError, match="^executor: 3 is not allowed"):
+        snake_pipe.extract(repo, executor=3)  # type: ignore[call-overload]
+    with pytest.raises(ConfigError, match="^repo: 5 is not allowed"):
+        snake_pipe.awatch(5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="^workers='x' is not allowed"):
+        snake_pipe.Config(workers="x")  # not pydantic's own ValidationError
     assert not (repo / ".snake-pipe").exists()
     # a dict of settings is a Config; keywords win over it
     records = list(snake_pipe.extract(repo, config={"workers": 1, "include": ["*.js"]},
                                       include=["*.py"], executor="inline"))  # fmt: skip
     assert records and all(r.path.endswith(".py") for r in records)
     assert issubclass(ConfigError, SnakePipeError) and issubclass(RepositoryError, SnakePipeError)
+
+
+def test_a_batch_a_sink_refused_ends_the_loop_with_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refused batch is not handed over: the consumer must not take the run for whole."""
+    repo = write_tree(tmp_path / "repo", {f"m{i}.py": f"def f{i}():\n    pass\n" for i in range(120)})
+    write = JSONLSink.write
+
+    def refuse_m1(self: JSONLSink, results: Sequence[FileResult], deleted: Sequence[str] = ()) -> None:
+        if any(r.path == "m1.py" for r in results):  # the fault: a full disk, say
+            raise SinkError(f"jsonl:{self.path}: write failed (No space left on device)")
+        write(self, results, deleted)
+
+    monkeypatch.setattr(JSONLSink, "write", refuse_m1)
+    got: set[str] = set()
+    with pytest.raises(SinkError, match=r"^1 batch\(es\), (50|20) files, could not be written to "
+                       r"the sinks .*No space left on device.*: run again to get them") as refused:  # fmt: skip
+        for record in snake_pipe.extract(repo, sinks=[f"jsonl:{tmp_path / 'out.jsonl'}"],
+                                         executor="inline", batch_size=50, max_retries=0,
+                                         circuit_breaker_threshold=1.0):  # fmt: skip
+            got.add(record.path)
+    missing = int(str(refused.value).split(", ")[1].split()[0])
+    assert "m1.py" not in got and len(got) == 120 - missing
+
+
+def test_a_script_piped_to_python_gets_one_clear_error(tmp_path: Path) -> None:
+    repo = sample_repo(tmp_path / "repo")
+    call = f"import snake_pipe\nprint(sum(1 for _ in snake_pipe.extract({str(repo)!r}{{}})))\n"
+    script = call.format("")
+    done = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 1 and done.stderr.count("Traceback") == 1
+    assert "a script piped to python -" in done.stderr and 'executor="inline"' in done.stderr
+    inline = call.format(", executor='inline'")
+    done = subprocess.run([sys.executable, "-"], input=inline, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0 and done.stdout.strip() == "5", done.stderr
 
 
 @pytest.mark.anyio

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -145,6 +146,55 @@ def test_events_to_callbacks_and_file(tmp_path: Path) -> None:
     assert lines[0]["event"] == "BatchExecuted" and lines[0]["records"] == 50
 
 
+def kill_on_7(x: int) -> int:
+    if x == 7:
+        os._exit(9)  # the worker dies: the batch is split until 7 is alone
+    return x
+
+
+def test_a_split_batch_counts_as_done_only_when_all_its_parts_are(tmp_path: Path) -> None:
+    """A crash splits a batch into parts with its number: a checkpoint after the first part
+    would let a resume skip the others, whose items would reach neither callback."""
+    cp = tmp_path / "cp.jsonl"
+    seen: set[int] = set()
+
+    def stop_at_5(item: int, _value: object) -> None:
+        seen.add(item)
+        if item == 5:
+            raise KeyboardInterrupt  # the run ends between the parts of batch 1
+
+    engine = BatchEngine.for_items(kill_on_7, batch_size=10, workers=1, parallel_batches=1)
+    with pytest.raises(KeyboardInterrupt):
+        engine.execute(range(20), on_result=stop_at_5, on_error=lambda i, _: seen.add(i),
+                       checkpoint_path=cp, resume_from="latest")  # fmt: skip
+    engine = BatchEngine.for_items(kill_on_7, batch_size=10, workers=1, parallel_batches=1)
+    report = engine.execute(range(20), on_result=lambda i, _: seen.add(i),
+                            on_error=lambda i, _: seen.add(i), checkpoint_path=cp,
+                            resume_from="latest")  # fmt: skip
+    assert seen == set(range(20)) and report.items_failed == 1
+    parts = [b for b in report.batches if b.number == 1]
+    assert len(parts) > 1 and sum(b.records for b in parts) == 10
+
+
+def test_an_engine_runs_again_and_numbers_on_after_a_resume(tmp_path: Path) -> None:
+    """Each execute numbers its batches from 1, or after the batch it resumes from, as its
+    checkpoints do: a number from the report or an event is a valid resume_from."""
+    engine = BatchEngine.for_items(double, executor="inline", batch_size=10)
+    first = engine.execute(range(30), checkpoint_path=tmp_path / "a.jsonl")
+    again = engine.execute(range(30), checkpoint_path=tmp_path / "b.jsonl")
+    for report in (first, again):
+        assert [b.number for b in report.batches] == [1, 2, 3]
+        assert [c.batch_number for c in report.checkpoints] == [1, 2, 3]
+    seen: list[object] = []
+    resumed = engine.execute(range(50), checkpoint_path=tmp_path / "b.jsonl",
+                             resume_from="latest", events=[seen.append])  # fmt: skip
+    assert [b.number for b in resumed.batches] == [4, 5]
+    assert [(c.id, c.batch_number) for c in resumed.checkpoints] == [("cp-4-40", 4), ("cp-5-50", 5)]
+    numbers = [(type(e).__name__, e.batch_number) for e in seen if hasattr(e, "batch_number")]
+    assert numbers == [("BatchExecuted", 4), ("CheckpointCreated", 4),
+                       ("BatchExecuted", 5), ("CheckpointCreated", 5)]  # fmt: skip
+
+
 def test_batch_size_bounds() -> None:
     with pytest.raises(ConfigError, match="batch_size: 20000 is not allowed"):
         BatchEngine.for_items(double, batch_size=20_000)
@@ -170,6 +220,28 @@ def test_bad_parameters_are_one_line_errors_not_dropped_items() -> None:
         engine.execute([1], checkpoint_frequency=-1)
     with pytest.raises(ConfigError, match="cannot be sent to worker processes"):
         BatchEngine.for_items(lambda x: x, workers=1)  # a lambda does not pickle
+    for options, message in (
+        ({"executor": "threads"}, "executor: 'threads' is not allowed"),
+        ({"max_retries_per_batch": -1}, "max_retries_per_batch: -1 is not allowed"),
+        ({"target_batch_seconds": 0}, "target_batch_seconds: 0 is not allowed"),
+        ({"initial_backoff_ms": "x"}, "initial_backoff_ms: 'x' is not allowed"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            BatchEngine.for_items(double, **options)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="fn: 42 is not callable"):
+        BatchEngine.for_items(42)  # type: ignore[arg-type]
+    done: list[int] = []
+    for call, message in (
+        ({"items": None}, "items: None is not iterable"),
+        ({"events": print}, "events: .* pass a list of handlers, \\[print\\]"),
+        ({"resume_from": -2, "checkpoint_path": "cp"}, "resume_from: -2 is not allowed"),
+        ({"memory_limit_mb": "x"}, "memory_limit_mb: 'x' is not allowed"),
+        ({"on_result": 3}, "on_result: 3 is not callable"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            engine.execute(call.pop("items", [1]), on_error=lambda i, _: done.append(i),
+                           **call)  # type: ignore[arg-type]
+    assert done == []  # refused before any item ran
 
 
 def test_a_slow_consumer_is_no_batch_timeout() -> None:

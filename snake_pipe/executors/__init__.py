@@ -23,14 +23,16 @@ __all__ = ["InlineExecutor", "check_executor", "make_executor", "prestart", "pro
 ALLOWED = "process, inline, dask-local or dask://HOST:PORT"
 
 
-def check_executor(kind: str) -> str:
+def check_executor(kind: str, option: str = "--executor") -> str:
     """``kind`` if it names an executor, else a ``ConfigError`` saying which ones do."""
+    if not isinstance(kind, str):
+        raise ConfigError(f"{option}: {kind!r} is not allowed: use {ALLOWED}")
     if kind in ("process", "inline", "dask-local"):
         return kind
     host, _, port = kind.removeprefix("dask://").rpartition(":")
     if kind.startswith("dask://") and host and port.isdigit() and 0 < int(port) < 65536:
         return kind
-    raise ConfigError(f"--executor: {kind!r} is not allowed: use {ALLOWED}")
+    raise ConfigError(f"{option}: {kind!r} is not allowed: use {ALLOWED}")
 
 
 def prestart(kind: str) -> None:

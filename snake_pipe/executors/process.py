@@ -6,10 +6,13 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
+
+from snake_pipe.errors import ConfigError
 
 # Imported by the forkserver once, so each worker starts with tree-sitter and what a task
 # unpickles already loaded.
@@ -25,6 +28,12 @@ MAIN_REIMPORTED_EXIT = 87
 def _not_in_a_worker_bootstrap() -> None:
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         os._exit(MAIN_REIMPORTED_EXIT)  # quietly: multiprocessing would print a traceback
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if isinstance(main_file, str) and not os.path.exists(main_file):
+        # each worker would fail to import it, with a traceback of its own
+        raise ConfigError(f"executor: the main script {main_file} is not a file the parser "
+                          "processes can import (a script piped to python -): save it to a "
+                          'file and run that, or pass executor="inline"')  # fmt: skip
 
 
 def process_pool(
