@@ -35,6 +35,25 @@ _STATUS_AT = 36  # and the status
 _FAILED = STATUSES.index("failed")
 _NO_HASH = bytes(20)
 OUR_DBS = {b"files", b"runs", b"checkpoints", b"meta"}
+MAX_KEY = 511  # LMDB's limit on a key's bytes
+_HASHED = MAX_KEY - 17  # a longer path's key: this much of it, a NUL and a 16-byte hash
+
+
+def file_key(path: str) -> bytes:
+    """A file's key: its path's bytes, or for a path over LMDB's limit (deep generated code)
+    its first bytes, NUL (which no path holds) and a hash; its entry then ends with the path.
+    Keys stay sorted by path prefix, so ``paths_under`` still finds them by a range scan."""
+    raw = path.encode("utf-8", "surrogateescape")
+    if len(raw) <= MAX_KEY:
+        return raw
+    return raw[:_HASHED] + b"\0" + hashlib.blake2b(raw, digest_size=16).digest()
+
+
+def key_path(key: bytes, value: bytes) -> str:
+    """The path of a key and its entry (``file_key`` reversed)."""
+    if b"\0" in key:
+        key = value[_ENTRY.size :].split(b"\0", 2)[2]
+    return key.decode("utf-8", "surrogateescape")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +67,18 @@ class FileEntry:
     run_id: str
     language: str | None
 
-    def pack(self) -> bytes:
+    def pack(self, key: bytes = b"", path: str = "") -> bytes:
+        """With a hashed ``key`` (a long path), the entry ends with the ``path``."""
         digest = bytes.fromhex(self.content_hash) if self.content_hash else _NO_HASH
         status = STATUSES.index(self.status)  # type: ignore[arg-type,unused-ignore]
         head = _ENTRY.pack(self.size, self.mtime_ns, digest, status, self.batch, self.version)
-        return head + f"{self.run_id}\0{self.language or ''}".encode()
+        tail = f"{self.run_id}\0{self.language or ''}".encode()
+        return head + tail + (b"\0" + path.encode("utf-8", "surrogateescape") if b"\0" in key else b"")
 
     @classmethod
     def unpack(cls, data: bytes) -> FileEntry:
         size, mtime, digest, status, batch, version = _ENTRY.unpack_from(data)
-        run_id, _, language = data[_ENTRY.size :].decode().partition("\0")
+        run_id, language = data[_ENTRY.size :].decode("utf-8", "surrogateescape").split("\0")[:2]
         return cls(size, mtime, digest.hex() if digest != _NO_HASH else None, STATUSES[status],
                    batch, version, run_id, language or None)  # fmt: skip
 
@@ -186,7 +207,7 @@ class CheckpointStore:
         return None if value is None else FileEntry.unpack(value)
 
     def get_raw(self, txn: lmdb.Transaction, path: str) -> bytes | None:
-        value = txn.get(path.encode("utf-8", "surrogateescape"), db=self.files)
+        value = txn.get(file_key(path), db=self.files)
         return None if value is None else bytes(value)
 
     def lookups(self) -> Lookups:
@@ -200,25 +221,27 @@ class CheckpointStore:
     def iter_entries(self) -> Iterator[tuple[str, FileEntry]]:
         with self.env.begin() as txn:
             for key, value in txn.cursor(db=self.files):
-                yield bytes(key).decode("utf-8", "surrogateescape"), FileEntry.unpack(bytes(value))
+                yield key_path(bytes(key), bytes(value)), FileEntry.unpack(bytes(value))
 
     def paths(self) -> set[str]:
         with self.env.begin() as txn:
-            return {bytes(k).decode("utf-8", "surrogateescape")
-                    for k in txn.cursor(db=self.files).iternext(values=False)}  # fmt: skip
+            return {key_path(bytes(k), bytes(v)) for k, v in txn.cursor(db=self.files)}
 
     def paths_under(self, rel_dir: str) -> list[str]:
         """Paths known below ``rel_dir`` ("" for all), by a range scan over the sorted keys."""
         prefix = (rel_dir + "/" if rel_dir else "").encode("utf-8", "surrogateescape")
+        scan = prefix[:_HASHED]  # the part of a path that every key holds
         found: list[str] = []
         with self.env.begin() as txn:
             cursor = txn.cursor(db=self.files)
-            if not cursor.set_range(prefix):
+            if not cursor.set_range(scan):
                 return found
-            for key in cursor.iternext(values=False):
-                if not bytes(key).startswith(prefix):
+            for key, value in cursor:
+                if not bytes(key).startswith(scan):
                     break
-                found.append(bytes(key).decode("utf-8", "surrogateescape"))
+                path = key_path(bytes(key), bytes(value))
+                if path.encode("utf-8", "surrogateescape").startswith(prefix):
+                    found.append(path)
         return found
 
     def count(self) -> int:
@@ -236,9 +259,10 @@ class CheckpointStore:
         try:
             with self.env.begin(write=True) as txn:
                 for path, entry in entries:
-                    txn.put(path.encode("utf-8", "surrogateescape"), entry.pack(), db=self.files)
+                    key = file_key(path)
+                    txn.put(key, entry.pack(key, path), db=self.files)
                 for path in deleted:
-                    txn.delete(path.encode("utf-8", "surrogateescape"), db=self.files)
+                    txn.delete(file_key(path), db=self.files)
                 if checkpoint is not None:
                     txn.put(checkpoint["id"].encode(), json.dumps(checkpoint).encode(),
                             db=self.checkpoints)  # fmt: skip

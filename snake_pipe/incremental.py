@@ -21,6 +21,7 @@ from snake_pipe.checkpoints import (
     CheckpointStore,
     FileEntry,
     Lookups,
+    file_key,
     same_stat_and_version,
     stored_hash,
 )
@@ -103,7 +104,7 @@ class Planner:
         get_raw = self._lookups().get_raw
         try:
             for item in items:
-                raw = get_raw(item.path.encode("utf-8", "surrogateescape"))
+                raw = get_raw(file_key(item.path))
                 if isinstance(item, WorkItem) and self._unchanged(
                     raw, item.size, item.mtime_ns, item.language
                 ):
@@ -125,7 +126,7 @@ class Planner:
             seen_add(path)
             if language is None or not self.trust_store:  # no lookup can make it unchanged
                 return False
-            raw = get_raw(path.encode("utf-8", "surrogateescape"))
+            raw = get_raw(file_key(path))
             if not self._unchanged(raw, size, mtime_ns, language):
                 return False
             self.unchanged += 1

@@ -97,6 +97,30 @@ def test_incremental_modify_delete_rename_touch(tmp_path: Path) -> None:
     assert mtime == 1_000_000_000  # the touch is recorded without a re-parse
 
 
+def test_paths_over_lmdbs_key_limit_are_checkpointed(tmp_path: Path) -> None:
+    """LMDB refuses keys over 511 bytes: such a path (deep generated code) failed every run."""
+    deep = "/".join(["d" * 120] * 4) + "/" + "é" * 60  # 544 bytes, sharing a 484-byte prefix
+    repo = write_tree(tmp_path / "repo", {
+        f"{deep}/a.py": "def a():\n    pass\n", f"{deep}/b.py": "def b():\n    pass\n",
+        "short.py": "x = 1\n",
+    })  # fmt: skip
+    report = tmp_path / "r.json"
+    ingest(repo, "--report", report)
+    assert report_of(report)["progress"]["successful_files"] == 3  # type: ignore[index]
+    ingest(repo, "--report", report)
+    assert report_of(report)["unchanged_files"] == 3
+    (repo / deep / "b.py").unlink()
+    ingest(repo, "--report", report)
+    assert report_of(report)["deleted_files"] == 1
+    db = repo / ".snake-pipe" / "records.sqlite"
+    assert rows(db, "SELECT path FROM files ORDER BY path") == [(f"{deep}/a.py",), ("short.py",)]
+    with CheckpointStore(repo / ".snake-pipe" / "checkpoints.lmdb") as store:
+        assert store.paths() == {f"{deep}/a.py", "short.py"}
+        assert store.paths_under(deep) == [f"{deep}/a.py"]
+        assert store.paths_under("d" * 120) == [f"{deep}/a.py"]
+        assert store.paths_under(deep + "x") == []
+
+
 def test_dedup_parses_identical_contents_once(tmp_path: Path) -> None:
     repo = write_tree(tmp_path / "repo", {f"vendor{i}/lib.py": PY_SAMPLE for i in range(5)})
     report = tmp_path / "r.json"
