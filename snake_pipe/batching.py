@@ -461,7 +461,10 @@ class BatchEngine(Generic[T, R]):
                 "which starts snake-pipe there too: start it under "
                 "if __name__ == '__main__':", error.exit_codes,
             ) from None  # fmt: skip
-        self._barren_deaths += 1
+        # a worker its own watchdog ended was running the batch: no sign that workers cannot
+        # start (a run of huge files, sorted together, would kill a dozen in a row)
+        if self.timeout_exit_code is None or self.timeout_exit_code not in error.exit_codes:
+            self._barren_deaths += 1
         if self._barren_deaths > MAX_BARREN_DEATHS:
             self.close(wait_for_workers=False)
             raise WorkerDied(

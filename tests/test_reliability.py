@@ -440,6 +440,21 @@ def test_crashes_amid_many_batches_never_abort_the_run(tmp_path: Path) -> None:
     }
 
 
+def test_a_run_of_files_over_the_parse_timeout_never_aborts_the_run(tmp_path: Path) -> None:
+    """Thirteen files over parse_timeout_ms, sorted together into one batch, kill a worker
+    each time the batch is split: those deaths prove the workers start, so the run goes on."""
+    files: dict[str, str | bytes] = {f"ok/m{i}.py": f"def f{i}():\n    return {i}\n" for i in range(100)}
+    files |= {f"slow/s{k:02}.py": "# SNAKE-PIPE-FAULT:hang\n" for k in range(13)}
+    repo = write_tree(tmp_path / "repo", files)
+    report = tmp_path / "r.json"
+    result = run_cli("ingest", repo, "--quiet", "--report", report, timeout=300,
+                     env={**HOOK, "SNAKE_PIPE_PARSE_TIMEOUT_MS": "200"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = json.loads(report.read_text())
+    assert data["errors_by_category"] == {"timeout": 13}
+    assert data["progress"]["successful_files"] == 100
+
+
 def test_workers_that_cannot_start_fail_the_run_in_one_line(tmp_path: Path) -> None:
     repo = fault_repo(tmp_path / "repo", [])
     env = {"SNAKE_PIPE_TEST_WORKER_HOOK": "tests.no_such_module"}
