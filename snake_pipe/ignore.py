@@ -32,7 +32,7 @@ class Decision:
 
 
 KEEP = Decision(True, None)
-_MATCHED = Decision(False, None)  # matched by a pattern of a file without negations
+_MATCHED = Decision(False, None)  # matched by a pattern of an ``exact`` file
 _NOT_INCLUDED = Decision(False, "not matched by any --include pattern")
 
 
@@ -46,27 +46,40 @@ class RuleFile:
     line_numbers: tuple[int, ...]
     texts: tuple[str, ...]
     prefilter: re.Pattern[str] | None
-    negations: bool  # without any, a prefilter hit is the answer and only "why" needs pathspec
+    # no negation and no directories-only `X/**/`: a file that a prefilter hits is ignored
+    exact: bool
     suffixes: tuple[str, ...] | None  # when every pattern is `*.ext`: a faster prefilter
+    # per pattern, last first: (index, regex, ends at a directory's slash, directories only)
+    matchers: tuple[tuple[int, re.Pattern[str], bool, bool], ...]
 
     @classmethod
     def from_lines(cls, base: str, label: str, lines: list[str]) -> RuleFile:
         kept = [(i + 1, line.rstrip("\r\n")) for i, line in enumerate(lines)]
         kept = [(n, t) for n, t in kept if t.strip() and not t.startswith("#")]
         spec = pathspec.GitIgnoreSpec.from_lines([t for _, t in kept])
-        regexes = [
-            _NAMED_GROUP.sub("(?:", p.regex.pattern)
-            for p in spec.patterns
-            if p.include is not None and p.regex is not None
-        ]
-        prefilter = re.compile("|".join(f"(?:{r})" for r in regexes)) if regexes else None
         texts = tuple(t for _, t in kept)
+        matchers = []
+        for index, p in reversed(list(enumerate(spec.patterns))):
+            if p.include is None or p.regex is None:
+                continue
+            regex, dir_only = p.regex, False
+            if texts[index].endswith("/**/"):  # `lib/**/`: the directories below lib
+                regex, dir_only = _compiled(texts[index].lstrip("!")[:-1]), True
+            if "ps_d" in regex.groupindex:  # matched where a directory's slash is: end there
+                matchers.append((index, re.compile(rf"(?:{regex.pattern})\Z"), True, dir_only))
+            else:
+                matchers.append((index, regex, False, dir_only))
+        regexes = [_NAMED_GROUP.sub("(?:", m[1].pattern) for m in matchers]
+        prefilter = re.compile("|".join(f"(?:{r})" for r in regexes)) if regexes else None
         suffixes = None
         if texts and all(_SUFFIX_GLOB.fullmatch(t) for t in texts):
             suffixes = tuple(t[1:] for t in texts)
+        exact = not any(p.include is False for p in spec.patterns) and not any(
+            m[3] for m in matchers
+        )  # fmt: skip
         return cls(
             base, label, spec, tuple(n for n, _ in kept), texts,
-            prefilter, any(p.include is False for p in spec.patterns), suffixes,
+            prefilter, exact, suffixes, tuple(matchers),
         )  # fmt: skip
 
     def check(self, rel: str, is_dir: bool, why: bool = True) -> Decision | None:
@@ -79,17 +92,39 @@ class RuleFile:
         if is_dir:
             rel += "/"
         if self.suffixes is not None:
-            if not any(part.endswith(self.suffixes) for part in rel.split("/")):
-                return None
+            if not rel.rstrip("/").rpartition("/")[2].endswith(self.suffixes):
+                return None  # (the walk asks about each directory on the way down)
         elif self.prefilter is None or not self.prefilter.search(rel):
             return None
-        if not why and not self.negations:
+        if not why and self.exact and not is_dir:
             return _MATCHED
-        result = self.spec.check_file(rel)
-        if result.include is None or result.index is None:
+        index = self.match(rel, is_dir)
+        if index is None:
             return None
-        where = f"{self.label}:{self.line_numbers[result.index]}"
-        return Decision(not result.include, f"{where}: {self.texts[result.index]}")
+        where = f"{self.label}:{self.line_numbers[index]}"
+        return Decision(not self.spec.patterns[index].include, f"{where}: {self.texts[index]}")
+
+    def match(self, path: str, is_dir: bool) -> int | None:
+        """The last pattern that matches ``path`` itself (a directory's with a trailing slash),
+        as git decides for each path its walk reaches. pathspec's own answer is for a file's
+        whole path, so a directory pattern also matches what is below it: `!packages/` would
+        re-include packages/a/node_modules/ that `node_modules/` ignores, and `lib/**` would
+        match lib itself."""
+        for index, regex, at_slash, dir_only in self.matchers:
+            if dir_only and not is_dir:
+                continue
+            if at_slash:
+                if regex.search(path) is not None:
+                    return index
+            elif (m := regex.search(path)) is not None and not (is_dir and m.end() == len(path)):
+                return index  # (`lib/**`, whose regex is `^lib/`, is not lib itself)
+        return None
+
+
+def _compiled(text: str) -> re.Pattern[str]:
+    regex = pathspec.GitIgnoreSpec.from_lines([text]).patterns[0].regex
+    assert regex is not None
+    return regex
 
 
 def read_rule_file(path: Path, base: str, label: str) -> RuleFile | None:

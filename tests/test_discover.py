@@ -56,6 +56,33 @@ def test_info_exclude_of_a_linked_worktree_and_a_submodule(tmp_path: Path) -> No
     assert set(walk(sub)) == {"b.py"}
 
 
+@pytest.mark.parametrize(
+    ("ignores", "files"),
+    [
+        # a negated directory re-includes it, not what other patterns ignore below it
+        ({".gitignore": "node_modules/\n!packages/\n"},
+         ["packages/foo/node_modules/dep/index.js", "packages/foo/a.js", "node_modules/x.js"]),
+        # `lib/**/` and `lib/**` match what is inside lib, not lib itself
+        ({".gitignore": "lib/**/\n"}, ["lib/keep.py", "lib/sub/gen.py", "x.py"]),
+        ({".gitignore": "logs/**\n!logs/keep.py\n"}, ["logs/keep.py", "logs/a.log", "logs/b/c.log"]),
+        # the whitelist idiom: ignore everything, then bring back directories and *.py
+        ({".gitignore": "*\n!.gitignore\n!*/\n!*.py\n"}, ["src/a.py", "src/in/b.py", "top.py", "c.txt"]),
+        ({".gitignore": "gen/\n", "src/.gitignore": "!gen/\ngen/*\n!gen/keep.py\n"},
+         ["src/gen/x.py", "src/gen/keep.py", "src/y.py", "gen/z.py"]),
+        ({".gitignore": "*/\n"}, ["a/b.py", "c/d/e.py", "f.py"]),
+    ],
+)  # fmt: skip
+def test_ignore_rules_decide_as_git_does(
+    tmp_path: Path, ignores: dict[str, str], files: list[str]
+) -> None:
+    repo = write_tree(tmp_path / "repo", {**{f: "x = 1\n" for f in files}, **ignores})
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    listed = subprocess.run(["git", "-C", str(repo), "ls-files", "--others", "--exclude-standard"],
+                            capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    ours = [p for p in walk(repo) if not p.endswith(".gitignore")]
+    assert sorted(ours) == sorted(p for p in listed if not p.endswith(".gitignore"))
+
+
 def test_no_ignore_include_exclude(tmp_path: Path) -> None:
     write_tree(
         tmp_path, {".gitignore": "*.log\n", "a.py": "", "b.log": "", "lib/c.js": "", "lib/d.py": ""}
