@@ -165,10 +165,14 @@ class Config(BaseModel):
     @field_validator("sinks")
     @classmethod
     def _sinks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from snake_pipe.sinks import check_uri
+        from snake_pipe.sinks import check_uri, sink_key
 
         for uri in value:
             check_uri(uri)
+        keys = [sink_key(uri) for uri in value]
+        for i, uri in enumerate(value):
+            if keys[i] in keys[:i]:
+                raise ValueError(f"{uri} is given twice: give each sink once")
         return value
 
     def fingerprint(self) -> str:

@@ -19,7 +19,7 @@ from snake_pipe import languages
 from snake_pipe.config import Config
 from snake_pipe.errors import ConfigError
 from snake_pipe.files import special_file
-from snake_pipe.ignore import Decision, RuleFile, Rules
+from snake_pipe.ignore import NEVER, Decision, RuleFile, Rules
 from snake_pipe.records import FileResult, WorkItem
 from snake_pipe.sinks import output_paths
 
@@ -200,6 +200,16 @@ class Walker:
             return None
         return WorkItem(path, abs_path, language, st.st_size, st.st_mtime_ns)
 
+    def never_target(self, rel: str) -> str | None:
+        """What a link's target is in that is never ingested (.git/, the store), if it is."""
+        parts = rel.split("/")
+        if any(part in NEVER for part in parts):
+            return ".git/, which is never ingested"
+        for depth in range(1, len(parts) + 1):
+            if "/".join(parts[:depth]) in self.rules.never_paths:
+                return f"{'/'.join(parts[:depth])}, which is never ingested"
+        return None
+
     def symlink_items(
         self, rel: str, entry: os.DirEntry[str], subdirs: list[str]
     ) -> Iterator[WorkItem | FileResult]:
@@ -211,6 +221,9 @@ class Walker:
             return
         if not Path(target).is_relative_to(self.root):
             yield FileResult.skipped(path, 0, 0, "symlink", "symbolic link out of the repository")
+            return
+        if (why := self.never_target(Path(target).relative_to(self.root).as_posix())) is not None:
+            yield FileResult.skipped(path, 0, 0, "symlink", f"symbolic link into {why}")
             return
         try:
             st = os.stat(entry.path)
@@ -294,6 +307,8 @@ def _link_stops(walker: Walker, rel: str) -> str | None:
     target = Path(os.path.realpath(walker.root / rel))
     if not target.is_relative_to(walker.root):
         return f"it links out of the repository, to {target}"
+    if (never := walker.never_target(target.relative_to(walker.root).as_posix())) is not None:
+        return f"it links into {never}"
     if not target.exists():
         return "dangling"
     if target.is_dir() and _walked(walker, target.relative_to(walker.root).as_posix()):

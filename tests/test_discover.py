@@ -152,6 +152,18 @@ def test_symlinks(tmp_path: Path) -> None:
     assert "symbolic link out of the repository" in str(followed["out"].error)  # type: ignore[union-attr]
     assert "dangling" in str(followed["dangling.py"].error)  # type: ignore[union-attr]
     assert not any(p.startswith("pkg/loop/") for p in followed)  # no loop
+    (repo / ".git").mkdir()
+    (repo / ".git" / "config").write_text("[core]\n")
+    os.symlink(".git", repo / "gitdir")
+    os.symlink(".git/config", repo / "gitcfg")
+    into_git = walk(repo, follow_symlinks=True)
+    assert not any(p.startswith("gitdir/") for p in into_git)
+    for link in ("gitdir", "gitcfg"):
+        assert "symbolic link into .git/" in str(into_git[link].error)  # type: ignore[union-attr]
+    config = resolve_config({"follow_symlinks": True}, None, {})
+    assert explain(repo, "gitdir", config) == [
+        "skipped: gitdir is a symbolic link: it links into .git/, which is never ingested"
+    ]
 
 
 def test_followed_links_never_walk_a_directory_twice(tmp_path: Path) -> None:

@@ -95,6 +95,16 @@ OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
 }
 
 
+def sink_key(uri: str) -> tuple[str, str]:
+    """What a sink URI writes to: two URIs with one key would write the same place."""
+    if uri in STORE_SQLITE:
+        return ("sqlite", "")
+    scheme, rest = split_uri(uri)
+    if scheme in OUTPUT_SUFFIXES and rest != "-":
+        return (scheme, str(Path(rest).expanduser().resolve()))
+    return (scheme, rest)
+
+
 def output_paths(uris: Sequence[str]) -> list[Path]:
     """The files and directories the local sinks of ``uris`` write (the store's are the
     store's)."""
