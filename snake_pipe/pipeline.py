@@ -85,9 +85,21 @@ def check_repo(repo: str | Path) -> Path:
     return root.resolve()
 
 
+STORE_MARKS = ("checkpoints.lmdb", "run.lock", "records.sqlite")  # what a store holds
+
+
 def check_store_dir(store: Path) -> None:
+    """A store is made private and hidden from git (a .gitignore of ``*``): never make one of
+    a directory that holds other things (a source directory, the repository itself)."""
     if store.exists() and not store.is_dir():
         raise ConfigError(f"--store {store}: is a file, not a directory: pass a directory")
+    try:
+        names = set(os.listdir(store)) if store.is_dir() else set()
+    except OSError:
+        return  # opening it says why
+    if names and not names & set(STORE_MARKS):
+        raise ConfigError(f"--store {store}: holds other files and is no snake-pipe store: "
+                          "pass a new or empty directory")  # fmt: skip
 
 
 def prepare_store(root: Path, config: Config) -> Path:

@@ -116,6 +116,9 @@ def test_cli_output_paths_that_cannot_work_exit_2_before_the_run(tmp_path: Path)
         (["--sink", f"sqlite:{tmp_path}"], f"--sink sqlite:{tmp_path}: is a directory"),
         (["--sink", f"parquet:{tmp_path / 'file'}"], "/file: is a file: pass a directory"),
         (["--store", tmp_path / "file"], "/file: is a file, not a directory: pass a directory"),
+        # a directory with other things in it would be hidden from git and left out
+        (["--store", repo], f"--store {repo}: holds other files and is no snake-pipe store"),
+        (["--sink", "sqlite", "--sink", "sqlite:"], "sqlite: is given twice: give each sink once"),
     ]:
         result = run_cli("ingest", repo, "--quiet", *args)
         assert result.returncode == 2 and needle in result.stderr, result.stderr
