@@ -49,3 +49,13 @@ def is_stream(path: str) -> bool:
     except OSError:
         return False
     return not stat_mod.S_ISREG(mode) and not stat_mod.S_ISDIR(mode)
+
+
+def utf8(path: str) -> bool:
+    """Whether a path can be handed to a library that takes UTF-8 names (LMDB, SQLite): a
+    name with bytes that are not UTF-8 comes to Python with surrogates."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,22 @@ def test_cli_output_paths_that_cannot_work_exit_2_before_the_run(tmp_path: Path)
         assert result.returncode == 2 and needle in result.stderr, result.stderr
         assert result.stderr.count("\n") == 1
     assert not (repo / ".snake-pipe" / "records.sqlite").exists()
+
+
+def test_a_store_or_database_path_that_is_not_utf8_exits_2_in_one_line(tmp_path: Path) -> None:
+    """LMDB and SQLite take UTF-8 names: a repository named with other bytes needs a --store."""
+    repo = Path(os.fsdecode(os.fsencode(tmp_path) + b"/repo\xff"))
+    repo.mkdir()
+    (repo / "a.py").write_text("x = 1\n")
+    for args, needle in [
+        ([], "the path is not valid UTF-8, which LMDB cannot open: pass a --store DIR"),
+        (["--store", tmp_path / "s1", "--sink", f"sqlite:{repo}/o.sqlite"],
+         "the path is not valid UTF-8, which SQLite cannot open"),
+    ]:  # fmt: skip
+        result = run_cli("ingest", repo, "--quiet", *args)
+        assert result.returncode == 2 and needle in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1
+    assert run_cli("ingest", repo, "--quiet", "--store", tmp_path / "s2").returncode == 0
 
 
 def test_cli_expands_a_tilde_in_output_paths(tmp_path: Path) -> None:
