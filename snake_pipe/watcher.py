@@ -53,6 +53,7 @@ IN_Q_OVERFLOW, IN_IGNORED, IN_ISDIR = 0x4000, 0x8000, 0x40000000
 IN_ONLYDIR, IN_EXCL_UNLINK = 0x01000000, 0x04000000
 GIT_BUSY = ("index.lock", "rebase-merge", "rebase-apply", "MERGE_HEAD")
 GIT_QUIET_S = 0.3  # after git's lock goes, wait this long for the next git command's
+GIT_HOLD_MAX_S = 30.0  # a checkout takes less; a lock left this long is a stopped git's
 COALESCE_S = 0.05  # a save's events (create, write, close, rename) settle together
 MASK = (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE
         | IN_DELETE | IN_ONLYDIR | IN_EXCL_UNLINK)  # fmt: skip
@@ -404,6 +405,7 @@ class Feed:
         self._stop = threading.Event()
         self._quiet_after = 0.0
         self._holding = False
+        self._hold_until = 0.0  # holding for git ends then, busy or not
         self._thread = threading.Thread(target=self._run, name="snake-pipe-watcher", daemon=True)
 
     # -- the coordinator's side --------------------------------------------------------------
@@ -487,11 +489,19 @@ class Feed:
     def _held(self) -> bool:
         now = time.monotonic()
         if git_busy(self.git_dir):
-            self._quiet_after = now + GIT_QUIET_S
             if not self._holding:
                 self._holding = True
+                self._hold_until = now + GIT_HOLD_MAX_S
                 self.log("git is rewriting the work tree: holding changes until it is done")
-            return True
+            elif self._hold_until and now > self._hold_until:
+                self._hold_until = 0.0  # once per busy spell
+                self.log(f"git still looks busy after {GIT_HOLD_MAX_S:.0f} s (an index.lock "
+                         "that a stopped git left, or a rebase or merge waiting for you): "
+                         "processing changes anyway")  # fmt: skip
+            if self._hold_until:
+                self._quiet_after = now + GIT_QUIET_S
+                return True
+            return False
         if now < self._quiet_after:
             return True
         if self._holding:
