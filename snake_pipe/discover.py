@@ -291,13 +291,22 @@ def explain(root: Path, rel: str, config: Config, store: Path | None = None) -> 
 def _repo_relative(root: Path, rel: str) -> str:
     """``rel`` from the repository, or else from the current directory (``explain R R/a.py``,
     ``./a.py`` inside it); lexical: a link in the path is explained."""
-    path = Path(os.path.normpath(root / rel))
-    here = Path(os.path.normpath(Path.cwd() / rel))
+    path = _within(root, Path(os.path.normpath(root / rel)))
+    here = _within(root, Path(os.path.normpath(Path.cwd() / rel)))
     if not os.path.lexists(path) and here.is_relative_to(root) and os.path.lexists(here):
         path = here
     if not path.is_relative_to(root) or path == root:
         raise ConfigError(f"explain: {rel} is not a path inside the repository {root}")
     return path.relative_to(root).as_posix()
+
+
+def _within(root: Path, path: Path) -> Path:
+    """``path``, or if it reaches the repository through links in its directories (a shell's
+    $PWD through a linked /home), the same path from the repository's real one."""
+    if path.is_relative_to(root):
+        return path
+    real = Path(os.path.realpath(path.parent)) / path.name
+    return real if real.is_relative_to(root) else path
 
 
 def _link_stops(walker: Walker, rel: str) -> str | None:

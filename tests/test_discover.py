@@ -277,6 +277,10 @@ def test_explain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert explain(tmp_path, "./x.py", config)[0].startswith("ignored: directory vendor")
     monkeypatch.chdir(tmp_path.parent)
     assert explain(tmp_path, f"{tmp_path.name}/a.log", config)[0].startswith("ignored: file a.log")
+    # the repository reached through a link (a shell's $PWD under a linked home)
+    linked = tmp_path.parent / f"{tmp_path.name}-link"
+    linked.symlink_to(tmp_path)
+    assert explain(tmp_path, str(linked / "a.log"), config)[0].startswith("ignored: file a.log")
 
 
 def test_explain_says_what_the_walk_does_with_links_and_odd_files(tmp_path: Path) -> None:
