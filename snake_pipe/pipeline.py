@@ -742,7 +742,8 @@ def start_run(
     fingerprint = config.fingerprint()
     if last and last["state"] in ("running", "interrupted") and last["fingerprint"] == fingerprint:
         done = sum(1 for _, e in store.iter_entries() if e.run_id == last["id"])
-        total = f" of {last['total_files']}" if last.get("total_files") else ""  # walk ended
+        known = last.get("total_files")  # when its walk ended (a watch's edits come after)
+        total = f" of {known}" if known and done <= known else ""
         view.message(f"resuming run {last['id']}: {done}{total} files already done")
         last.update(state="running", resumed=True)
         store.put_run(last)
