@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("path", help="path of the file, relative to the repository")
     _add_discovery_options(explain)
     explain.add_argument("--store", help="store directory, never ingested")
+    explain.add_argument("--max-file-bytes", type=_int("--max-file-bytes"),
+                         help="files bigger are skipped")  # fmt: skip
     explain.add_argument("--sink", action="append", dest="sinks", metavar="URI",
                          help="a sink whose files are never ingested")  # fmt: skip
     watch = sub.add_parser("watch", help="ingest, then keep the records live as files change")
