@@ -59,7 +59,7 @@ from snake_pipe.progress import ProgressView, Silent
 from snake_pipe.records import FileResult, WorkItem
 from snake_pipe.report import RunReport, RunStats, RunStatus, utc_now
 from snake_pipe.retry import Backoff, CircuitBreaker, retry_call
-from snake_pipe.sinks import STORE_SQLITE, Sink, mask_uri, open_sink
+from snake_pipe.sinks import STORE_SQLITE, Sink, mask_uri, open_sink, output_paths
 from snake_pipe.workqueue import WorkQueue, file_priority
 
 Item = WorkItem | FileResult
@@ -690,7 +690,7 @@ def ingest(
     """One ingest of ``repo`` into the configured sinks, incremental and resumable through
     the checkpoint store; returns the run report. ``resume_command``: what an interruption
     tells the user to run (the command line's own, by default one from the repo and store)."""
-    check_report_path(report_path)
+    check_report_path(report_path, config.sinks)
     with Run(repo, config, view=view, executor=executor, restart=restart, events=events,
              report_path=report_path) as run:
         with Interrupts(run.stop) as interrupts:
@@ -792,11 +792,13 @@ def remove_stale(
     return removed
 
 
-def check_report_path(path: str | Path | None) -> None:
+def check_report_path(path: str | Path | None, sinks: Sequence[str] = ()) -> None:
     """Refuse a report path that cannot be written before the run, not after it."""
     if path is None or is_stream(str(path)):
         return
     path = Path(path)
+    if sinks and path.resolve() in output_paths(sinks):
+        raise ConfigError(f"--report {path}: a --sink writes there: pass another file")
     if path.is_dir():
         raise ConfigError(f"--report {path}: is a directory: pass a file name")
     if path.parent.exists() and not path.parent.is_dir():

@@ -174,7 +174,7 @@ class Watch:
         linger_s: float = LINGER_S,
         events: Sequence[EventHandler] = (),
     ) -> None:
-        check_report_path(report_path)
+        check_report_path(report_path, config.sinks)
         self.beat = _Beat(view or Silent())
         self.log = log or stderr_log
         self.run = Run(repo, config, view=self.beat, executor=executor, restart=restart,

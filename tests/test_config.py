@@ -120,6 +120,7 @@ def test_cli_output_paths_that_cannot_work_exit_2_before_the_run(tmp_path: Path)
         # a directory with other things in it would be hidden from git and left out
         (["--store", repo], f"--store {repo}: holds other files and is no snake-pipe store"),
         (["--sink", "sqlite", "--sink", "sqlite:"], "sqlite: is given twice: give each sink once"),
+        (["--sink", f"jsonl:{tmp_path / 'f'}", "--report", tmp_path / "f"], "a --sink writes there"),
     ]:
         result = run_cli("ingest", repo, "--quiet", *args)
         assert result.returncode == 2 and needle in result.stderr, result.stderr
