@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections import Counter
 from pathlib import Path
 from typing import IO, Any
@@ -89,7 +90,8 @@ def collect_status(repo: str | Path, store: str | None) -> dict[str, Any]:
     root = check_repo(repo)
     where = store_dir(root, store)
     if not (where / CHECKPOINTS).exists():
-        raise StoreError(f"no snake-pipe store at {where}: run snake-pipe ingest {root} first")
+        again = shlex.join(["snake-pipe", "ingest", str(root), *(["--store", str(where)] if store else [])])
+        raise StoreError(f"no snake-pipe store at {where}: run {again} first")
     with CheckpointStore(where / CHECKPOINTS) as cp:
         run = cp.last_run() or {}
         by_status: Counter[str] = Counter()
