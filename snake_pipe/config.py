@@ -15,7 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from snake_pipe.errors import ConfigError
 
@@ -160,6 +167,15 @@ class Config(BaseModel):
     def _globs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if any(not glob.strip() for glob in value):  # `--include ''` would match nothing
             raise ValueError("a glob may not be empty")
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_stray_bools(cls, value: Any, info: ValidationInfo) -> Any:
+        """`workers = true` in a TOML file is a mistake, not 1 (pydantic would take it)."""
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and not isinstance(field.default, bool):
+            raise ValueError("true or false is not allowed here")
         return value
 
     @field_validator("sinks")

@@ -47,6 +47,7 @@ def test_env_lists_and_bools() -> None:
         ({"workers": 0}, "--workers: 0 is not allowed"),
         ({"sinks": ("kafka:x",)}, "--sink: 'kafka:x' is not allowed"),
         ({"queue_order": "random"}, "--queue-order: 'random' is not allowed"),
+        ({"workers": True}, "--workers: True is not allowed: true or false"),  # not 1
     ],
 )
 def test_bad_values_name_the_option(cli: dict[str, object], expected: str) -> None:
