@@ -740,7 +740,13 @@ def start_run(
     """Resume the last run if it was cut short with the same settings, else begin a new one."""
     last = store.last_run()
     fingerprint = config.fingerprint()
-    if last and last["state"] in ("running", "interrupted") and last["fingerprint"] == fingerprint:
+    # resumed only into the same sinks: a sink left out of the resumed part and added back
+    # would be taken as up to date (its last run is this run) with that part missing
+    same_sinks = last is not None and sorted(last.get("sinks") or []) == sorted(shown_uris(uris))
+    if (
+        last and last["state"] in ("running", "interrupted")
+        and last["fingerprint"] == fingerprint and same_sinks
+    ):  # fmt: skip
         done = sum(1 for _, e in store.iter_entries() if e.run_id == last["id"])
         known = last.get("total_files")  # when its walk ended (a watch's edits come after)
         total = f" of {known}" if known and done <= known else ""

@@ -204,6 +204,19 @@ def test_an_interrupted_rebuild_resumes_whole_and_a_new_sink_is_filled(tmp_path:
     assert "out of step" not in result.stderr
 
 
+def test_a_sink_left_out_of_a_resumed_run_is_filled_when_it_comes_back(tmp_path: Path) -> None:
+    """Resuming an interrupted run into other sinks starts a new run instead: a sink that the
+    resumed part skipped would otherwise count as written by that run, and stay short."""
+    repo = big_repo(tmp_path / "repo", 2500)
+    other = tmp_path / "other.sqlite"
+    interrupted_ingest(repo, "--sink", "sqlite", "--sink", f"sqlite:{other}")
+    ingest(repo, "--sink", "sqlite")  # the rest, without the other database
+    result = run_cli("ingest", repo, "--sink", "sqlite", "--sink", f"sqlite:{other}")
+    assert result.returncode == 0 and f"sqlite:{other} is out of step" in result.stderr
+    assert snapshot(other) == snapshot(repo / ".snake-pipe" / "records.sqlite")
+    assert rows(other, "SELECT count(*) FROM files") == [(2750,)]
+
+
 def test_older_sqlite_copy_is_detected(tmp_path: Path) -> None:
     repo = big_repo(tmp_path / "repo", 30)
     ingest(repo)
