@@ -126,6 +126,34 @@ def test_jsonl_feed_is_appended_by_the_run_it_holds_only(tmp_path: Path) -> None
         assert [json.loads(line)["path"] for line in feed.read_text().splitlines()] == expected
 
 
+def test_a_jsonl_write_cut_short_leaves_no_half_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk mid-write: the part written goes again, so the next batch's first line is
+    not glued to half a line (and lost to every reader)."""
+    import snake_pipe.sinks.jsonl as jsonl
+
+    feed = tmp_path / "feed.jsonl"
+    sink = JSONLSink(feed)
+    sink.begin_run("run-1")
+    sink.write([FileResult("a.py", "python", 1, 1)])
+    real_write = os.write
+
+    def disk_full(fd: int, data: bytes) -> int:
+        real_write(fd, bytes(data)[:10])  # some bytes land, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jsonl.os, "write", disk_full)
+    with pytest.raises(SinkError, match="write failed \\(No space left on device\\)"):
+        sink.write([FileResult("b.py", "python", 1, 1)])
+    monkeypatch.setattr(jsonl.os, "write", real_write)
+    sink.write([FileResult("c.py", "python", 1, 1)])
+    sink.close()
+    assert [json.loads(line).get("path") for line in feed.read_text().splitlines()] == [
+        "a.py", "c.py"
+    ]  # fmt: skip
+
+
 def test_jsonl_feed_says_when_a_run_writes_every_file(tmp_path: Path) -> None:
     """A reader applying the feeds in order must drop what it holds when a run writes every
     file again: paths gone meanwhile get no deletion then."""

@@ -56,18 +56,18 @@ class JSONLSink(Sink):
         self.path = Path(path)
         self.run_path = self.path.with_name(self.path.name + ".run")
         self.stream = is_stream(str(path))
-        self._file: IO[str] | None = None
+        self._file: IO[bytes] | None = None
         if self.path.is_dir():
             raise ConfigError(f"--sink jsonl:{path}: is a directory: pass a file name")
         self._lock = None if self.stream else writer_lock(
             self.path.with_name(self.path.name + ".lock"), f"jsonl:{path}"
         )  # fmt: skip
 
-    def _out(self, run_id: str | None = None) -> IO[str]:
+    def _out(self, run_id: str | None = None) -> IO[bytes]:
         if self._file is None and self.stream:
             try:
                 fd = os.dup(1) if str(self.path) == "-" else os.open(self.path, os.O_WRONLY | os.O_APPEND)
-                self._file = open(fd, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+                self._file = open(fd, "wb", buffering=0)  # noqa: SIM115 - closed in close()
             except OSError as exc:
                 raise SinkError(f"jsonl:{self.path}: cannot open ({exc.strerror or exc})") from exc
         if self._file is None:
@@ -75,7 +75,7 @@ class JSONLSink(Sink):
                 resumed = run_id is not None and self.path.exists() and self._run_id() == run_id
                 if resumed:
                     drop_cut_line(self.path)
-                self._file = open(self.path, "a" if resumed else "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+                self._file = open(self.path, "ab" if resumed else "wb", buffering=0)  # noqa: SIM115 - closed in close()
                 os.chmod(self.path, 0o600)
                 if run_id is not None and not resumed:
                     self.run_path.write_text(run_id + "\n")
@@ -102,12 +102,20 @@ class JSONLSink(Sink):
         self._lines(lines)
 
     def _lines(self, lines: list[str]) -> None:
-        out = self._out()
+        """All the lines or none: a write cut short (a full disk) is cut off the file again,
+        else the next batch's first line would be glued to half a line and lost."""
+        fd = self._out().fileno()
+        if not lines:
+            return
+        data = memoryview(("\n".join(lines) + "\n").encode())  # ASCII: json.dumps escapes
+        start = None if self.stream else os.lseek(fd, 0, os.SEEK_END)
         try:
-            if lines:
-                out.write("\n".join(lines) + "\n")
-            out.flush()
+            while data:
+                data = data[os.write(fd, data) :]
         except OSError as exc:
+            if start is not None:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, start)
             raise SinkError(f"jsonl:{self.path}: write failed ({exc.strerror or exc})") from exc
 
     def close(self) -> None:
