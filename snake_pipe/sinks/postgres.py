@@ -137,7 +137,10 @@ def text(value: Any) -> Any:
 
 
 def permanent(exc: psycopg.OperationalError) -> bool:
-    """Errors that no retry can fix: bad credentials, a missing database or role."""
+    """Errors that no retry can fix: bad credentials, a missing database or role, a program
+    limit (class 54: an index row over btree's 2,704 bytes fails again with the same rows)."""
+    if (exc.sqlstate or "").startswith("54"):
+        return True
     message = str(exc)
     return any(hint in message for hint in PERMANENT_HINTS)
 
