@@ -475,13 +475,18 @@ class Watch:
             return
         store, root = self.run.store, self.run.root
         chosen: dict[str, float] = {}
+        # written to the sinks but not checkpointed yet (checkpoint_frequency above 1, or 0)
+        pending = {path for path, _ in self.run.checkpointer.pending}
         with store.reader() as txn:
             for req in requests:
+                rel = record_path(req.rel)
                 if not req.tree and not os.path.lexists(f"{root}/{req.rel}"):
-                    self.feed.event_times.pop(record_path(req.rel), None)  # never stored, maybe
-                paths = store_paths_under(store, record_path(req.rel)) if req.tree else []
-                for path in [record_path(req.rel), *paths]:
-                    if path in chosen or store.get_raw(txn, path) is None:
+                    self.feed.event_times.pop(rel, None)  # never stored, maybe
+                paths = store_paths_under(store, rel) if req.tree else []
+                if req.tree:
+                    paths += [p for p in pending if p.startswith(rel + "/")]
+                for path in [rel, *paths]:
+                    if path in chosen or (store.get_raw(txn, path) is None and path not in pending):
                         continue
                     if self._no_file(os_path(path)):
                         chosen[path] = req.at

@@ -447,7 +447,8 @@ class Feed:
                     rechecks, self._recheck = self._recheck, []
                 for rel in rechecks:
                     self._dirty.setdefault(rel, time.monotonic())
-                if (self._dirty or self._rewalk) and not self._held():
+                held = self._held()  # every turn: a busy spell's end is seen, changes or not
+                if (self._dirty or self._rewalk) and not held:
                     try:
                         self._settle()
                     except WatchLimitError as exc:
@@ -492,7 +493,8 @@ class Feed:
             if not self._holding:
                 self._holding = True
                 self._hold_until = now + GIT_HOLD_MAX_S
-                self.log("git is rewriting the work tree: holding changes until it is done")
+                if self._dirty or self._rewalk:  # (not for each `git status` of a quiet tree)
+                    self.log("git is rewriting the work tree: holding changes until it is done")
             elif self._hold_until and now > self._hold_until:
                 self._hold_until = 0.0  # once per busy spell
                 self.log(f"git still looks busy after {GIT_HOLD_MAX_S:.0f} s (an index.lock "
@@ -506,7 +508,8 @@ class Feed:
             return True
         if self._holding:
             self._holding = False
-            self.log(f"git is done: processing {len(self._dirty)} changed paths")
+            if self._dirty:
+                self.log(f"git is done: processing {len(self._dirty)} changed paths")
         return False
 
     def _settle(self) -> None:

@@ -275,6 +275,25 @@ def test_an_event_log_inside_the_repo_is_not_watched(tmp_path: Path) -> None:
     assert "events.jsonl" not in paths(db)
 
 
+def test_deletions_of_files_not_checkpointed_yet_reach_the_sinks(tmp_path: Path) -> None:
+    """With checkpoint_frequency = 0 a new file is in the sinks but not in the checkpoint
+    store until the end: its deletion or rename must still remove its rows."""
+    repo = sample_repo(tmp_path / "repo")
+    config = tmp_path / "c.toml"
+    config.write_text("checkpoint_frequency = 0\n")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    with watching(repo, "--quiet", "--config", config):
+        wait_for(lambda: "src/a.py" in paths(db), "catch-up")
+        (repo / "tmp.py").write_text("def tmp():\n    pass\n")
+        (repo / "new").mkdir()
+        (repo / "new" / "k.py").write_text("def k():\n    pass\n")
+        wait_for(lambda: {"tmp.py", "new/k.py"} <= paths(db), "the new files")
+        (repo / "tmp.py").unlink()
+        (repo / "new").rename(repo / "moved")
+        wait_for(lambda: "moved/k.py" in paths(db) and not {"tmp.py", "new/k.py"} & paths(db),
+                 "the deletion and the move")  # fmt: skip
+
+
 def test_git_operation_is_held_then_lands_as_full_batches(tmp_path: Path) -> None:
     repo = sample_repo(tmp_path / "repo")
     db = repo / ".snake-pipe" / "records.sqlite"
