@@ -692,7 +692,8 @@ def _execute(
     def take(n: int) -> list[Any]:
         batch = list(islice(iterator, n))
         if batch:
-            sizes[engine._numbers + 1 - first] = left[engine._numbers + 1 - first] = len(batch)
+            number = engine._numbers + 1 - first  # the one the engine gives it, in this run
+            sizes[number] = left[number] = len(batch)
         return batch
 
     closing = contextlib.closing(store) if store is not None else contextlib.nullcontext()

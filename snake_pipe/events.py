@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from snake_pipe.errors import ConfigError
+from snake_pipe.files import open_append
 from snake_pipe.report import utc_now
 
 
@@ -69,8 +70,7 @@ class EventLog:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).resolve()
         try:
-            stdout = str(path) == "-"
-            self._file: IO[str] = open(1 if stdout else path, "a", encoding="utf-8", closefd=not stdout)  # noqa: SIM115 - closed in close()
+            self._file: IO[str] = open_append(path)
         except OSError as exc:
             raise ConfigError(f"--events {path}: cannot write there ({exc.strerror or exc}): "
                               "pass a writable file name") from None  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import stat as stat_mod
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 _SPECIAL_FILES = (
     (stat_mod.S_ISFIFO, "a FIFO (named pipe)"), (stat_mod.S_ISSOCK, "a socket"),
@@ -49,6 +49,12 @@ def is_stream(path: str) -> bool:
     except OSError:
         return False
     return not stat_mod.S_ISREG(mode) and not stat_mod.S_ISDIR(mode)
+
+
+def open_append(path: str | os.PathLike[str]) -> IO[str]:
+    """``path`` opened to append text; ``-`` is standard output, which closing leaves open."""
+    stdout = str(path) == "-"
+    return open(1 if stdout else path, "a", encoding="utf-8", closefd=not stdout)
 
 
 def utf8(path: str) -> bool:

@@ -45,7 +45,7 @@ from snake_pipe.events import (
     emit,
 )  # fmt: skip
 from snake_pipe.executors import make_executor
-from snake_pipe.files import is_stream, open_regular
+from snake_pipe.files import is_stream, open_append, open_regular
 from snake_pipe.incremental import Planner
 from snake_pipe.monitor import MemorySampler
 from snake_pipe.parse.worker import (
@@ -822,10 +822,9 @@ def write_report(report: RunReport, path: Path) -> None:
     /dev/stdout) gets the text in place."""
     text = report.model_dump_json(indent=2) + "\n"
     if is_stream(str(path)):
-        stdout = str(path) == "-"
         try:
             sys.stdout.flush()
-            with open(1 if stdout else path, "a", encoding="utf-8", closefd=not stdout) as out:
+            with open_append(path) as out:
                 out.write(text)
         except OSError as exc:
             raise SnakePipeError(f"--report {path}: cannot write it ({exc.strerror or exc}); "
