@@ -656,9 +656,6 @@ def _execute(
     if resume_from is not None and store is None:
         raise ConfigError("resume_from needs checkpoint_path")
     offset, base_batch = store.offset(resume_from, fixed) if store is not None else (0, 0)
-    backoff = engine.backoff
-    if on_batch_error == "retry":
-        engine.backoff = replace(backoff, max_retries=1_000_000)
     iterator = islice(iter(items), offset, None)
     # Batches are numbered from 1 in each run (the engine's numbers go on across runs), and
     # reported after the resumed ones, as the checkpoints number them.
@@ -697,7 +694,8 @@ def _execute(
         return batch
 
     closing = contextlib.closing(store) if store is not None else contextlib.nullcontext()
-    with engine, MemorySampler() as memory, closing:
+    retrying = _retrying(engine) if on_batch_error == "retry" else contextlib.nullcontext()
+    with engine, retrying, MemorySampler() as memory, closing:
         for outcome in engine.run(take):
             number = outcome.number - first
             entry = _entry(outcome, base_batch + number, on_result, on_error, totals)
@@ -732,7 +730,6 @@ def _execute(
                 calm = time.monotonic() + 2.0  # let fresh workers show their memory
         if entries:  # the end is a checkpoint too: a resume after it redoes nothing
             save(entries[-1])
-    engine.backoff = backoff
     elapsed = max(time.monotonic() - started, 1e-9)
     processed = totals["ok"] + totals["failed"]
     return EngineReport(
@@ -741,6 +738,18 @@ def _execute(
         duration_seconds=round(elapsed, 3), items_per_second=round(processed / elapsed, 1),
         peak_memory_mb=round(memory.peak_mb, 1), batches=entries, checkpoints=checkpoints,
     )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _retrying(engine: BatchEngine[Any, Any]) -> Iterator[None]:
+    """``on_batch_error="retry"``: a failed batch is retried until it succeeds, in this call
+    only, however it ends."""
+    backoff = engine.backoff
+    engine.backoff = replace(backoff, max_retries=1_000_000)
+    try:
+        yield
+    finally:
+        engine.backoff = backoff
 
 
 def _entry(

@@ -87,7 +87,8 @@ class Walker:
                     "the snake-pipe store is never ingested"
                 )
         self.rules = Rules(self.root, self.config, never)
-        self._seen_dirs: set[tuple[int, int]] = set()
+        # directories walked, by (device, inode): a followed link into one is not walked again
+        self.seen_dirs: set[tuple[int, int]] = set()
         # followed links to files, by their targets' paths: a watch that sees a target change
         # redoes its links too (the OS reports the change at the target only)
         self.file_links: dict[str, set[str]] = {}
@@ -104,7 +105,7 @@ class Walker:
         ``skipped``: an unchanged re-run then builds no item for them."""
         self._skip, self.skipped = skip, 0
         root_stat = self.root.stat()
-        self._seen_dirs = {(root_stat.st_dev, root_stat.st_ino)}
+        self.seen_dirs = {(root_stat.st_dev, root_stat.st_ino)}
         self._linked_dirs: list[tuple[str, tuple[RuleFile, ...]]] = []
         stack: list[tuple[str, tuple[RuleFile, ...]]] = [("", self.rules.base_files)]
         while stack:
@@ -124,7 +125,7 @@ class Walker:
                 if self._first_visit(rel):
                     stack.append((rel, chain))
                 else:
-                    yield _walked_already(rel)
+                    yield walked_already(rel)
 
     def _first_visit(self, rel_dir: str) -> bool:
         """Remember a directory by device and inode; False if it was walked already."""
@@ -133,9 +134,9 @@ class Walker:
         except OSError:
             return False
         key = (st.st_dev, st.st_ino)
-        if key in self._seen_dirs:
+        if key in self.seen_dirs:
             return False
-        self._seen_dirs.add(key)
+        self.seen_dirs.add(key)
         return True
 
     def walk_dir(
@@ -222,28 +223,30 @@ class Walker:
         if not Path(target).is_relative_to(self.root):
             yield FileResult.skipped(path, 0, 0, "symlink", "symbolic link out of the repository")
             return
-        if (why := self.never_target(Path(target).relative_to(self.root).as_posix())) is not None:
+        target_rel = Path(target).relative_to(self.root).as_posix()
+        if (why := self.never_target(target_rel)) is not None:
             yield FileResult.skipped(path, 0, 0, "symlink", f"symbolic link into {why}")
             return
         try:
             st = os.stat(entry.path)
         except OSError as exc:
             reason = "dangling" if not os.path.lexists(target) else exc.strerror or str(exc)
+            self.file_links.setdefault(target_rel, set()).add(rel)  # redone when it is made
             yield FileResult.skipped(path, 0, 0, "symlink", f"symbolic link: {reason}")
             return
         if stat_mod.S_ISDIR(st.st_mode):
-            if (st.st_dev, st.st_ino) in self._seen_dirs:
-                yield _walked_already(rel)  # a loop, or a second way into a walked directory
+            if (st.st_dev, st.st_ino) in self.seen_dirs:
+                yield walked_already(rel)  # a loop, or a second way into a walked directory
             else:
                 subdirs.append(rel)
         else:
             if stat_mod.S_ISREG(st.st_mode):
-                self.file_links.setdefault(Path(target).relative_to(self.root).as_posix(), set()).add(rel)
+                self.file_links.setdefault(target_rel, set()).add(rel)
             if found := self.file_item(rel, entry.path, None):
                 yield found
 
 
-def _walked_already(rel: str) -> FileResult:
+def walked_already(rel: str) -> FileResult:
     return FileResult.skipped(record_path(rel), 0, 0, "symlink", "symbolic link to a directory "
                               "walked already (each directory is walked once)")  # fmt: skip
 

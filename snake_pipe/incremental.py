@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -100,18 +100,28 @@ class Planner:
             and (self.rebuilt_after is None or self._trusted(FileEntry.unpack(raw)))
         )  # fmt: skip
 
-    def plan(self, items: Iterator[Item]) -> Iterator[tuple[Action, Item, FileEntry | None]]:
+    def plan(
+        self, items: Iterator[Item], verify: Container[str] = ()
+    ) -> Iterator[tuple[Action, Item, FileEntry | None]]:
+        """Paths in ``verify`` were written (the OS said so): an unchanged size and mtime
+        (``cp -p``, a tool that restores the mtime) is not trusted, the content is hashed."""
         get_raw = self._lookups().get_raw
         try:
             for item in items:
                 raw = get_raw(file_key(item.path))
-                if isinstance(item, WorkItem) and self._unchanged(
-                    raw, item.size, item.mtime_ns, item.language
-                ):
+                if (
+                    isinstance(item, WorkItem) and item.path not in verify
+                    and self._unchanged(raw, item.size, item.mtime_ns, item.language)
+                ):  # fmt: skip
                     yield "unchanged", item, None
                     continue
                 entry = None if raw is None else FileEntry.unpack(raw)
                 action, work = self.classify(item, entry)
+                if (
+                    action == "unchanged" and entry is not None
+                    and isinstance(work, WorkItem) and work.path in verify
+                ):  # fmt: skip
+                    action, work = "update", replace(work, prior_hash=entry.content_hash)
                 yield action, work, entry
         finally:
             self.pause()

@@ -59,7 +59,7 @@ from snake_pipe.progress import ProgressView, Silent
 from snake_pipe.records import FileResult, WorkItem
 from snake_pipe.report import RunReport, RunStats, RunStatus, utc_now
 from snake_pipe.retry import Backoff, CircuitBreaker, retry_call
-from snake_pipe.sinks import STORE_SQLITE, Sink, mask_uri, open_sink, output_paths
+from snake_pipe.sinks import STORE_SQLITE, Sink, mask_uri, open_sink, output_paths, sink_key
 from snake_pipe.workqueue import WorkQueue, file_priority
 
 Item = WorkItem | FileResult
@@ -86,6 +86,7 @@ def check_repo(repo: str | Path) -> Path:
 
 
 STORE_MARKS = ("checkpoints.lmdb", "run.lock", "records.sqlite")  # what a store holds
+STORE_IGNORE = b"*\n"  # the .gitignore a store is made with
 
 
 def check_store_dir(store: Path) -> None:
@@ -97,9 +98,17 @@ def check_store_dir(store: Path) -> None:
         names = set(os.listdir(store)) if store.is_dir() else set()
     except OSError:
         return  # opening it says why
-    if names and not names & set(STORE_MARKS):
+    if names and not names & set(STORE_MARKS) and not _our_gitignore_only(store, names):
         raise ConfigError(f"--store {store}: holds other files and is no snake-pipe store: "
                           "pass a new or empty directory")  # fmt: skip
+
+
+def _our_gitignore_only(store: Path, names: set[str]) -> bool:
+    """A run that failed before its first write leaves only the ``.gitignore`` we made."""
+    try:
+        return names == {".gitignore"} and (store / ".gitignore").read_bytes() == STORE_IGNORE
+    except OSError:
+        return False
 
 
 def prepare_store(root: Path, config: Config) -> Path:
@@ -110,7 +119,7 @@ def prepare_store(root: Path, config: Config) -> Path:
         store.mkdir(mode=0o700, parents=True, exist_ok=True)
         ignore = store / ".gitignore"
         if not ignore.exists():
-            ignore.write_text("*\n", encoding="utf-8")
+            ignore.write_bytes(STORE_IGNORE)
             ignore.chmod(0o600)
     except OSError as exc:
         raise StoreError(f"store {store}: cannot create it ({exc.strerror or exc}): "
@@ -139,8 +148,13 @@ def store_lock(store: Path) -> Iterator[None]:
 
 def sink_uris(config: Config, store: Path) -> list[str]:
     default = f"sqlite:{store / 'records.sqlite'}"
-    uris = [default if uri in STORE_SQLITE else uri for uri in config.sinks]
-    return uris or [default]
+    uris = [default if uri in STORE_SQLITE else uri for uri in config.sinks] or [default]
+    keys = [sink_key(uri) for uri in uris]  # the config knew no store to compare with
+    for i, uri in enumerate(config.sinks):
+        if keys[i] in keys[:i]:
+            raise ConfigError(f"--sink {uri}: is the store's database, which --sink sqlite "
+                              "writes too: give it once")  # fmt: skip
+    return uris
 
 
 def shown_uris(uris: list[str]) -> list[str]:

@@ -89,7 +89,7 @@ def _run_alive(store: Path) -> bool:
 def collect_status(repo: str | Path, store: str | None) -> dict[str, Any]:
     root = check_repo(repo)
     where = store_dir(root, store)
-    if not (where / CHECKPOINTS).exists():
+    if not (where / CHECKPOINTS / "data.mdb").exists():  # reading must not make one
         again = shlex.join(["snake-pipe", "ingest", str(root), *(["--store", str(where)] if store else [])])
         raise StoreError(f"no snake-pipe store at {where}: run {again} first")
     with CheckpointStore(where / CHECKPOINTS) as cp:

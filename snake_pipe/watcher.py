@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Protocol
 
 from snake_pipe.checkpoints import CheckpointStore
-from snake_pipe.discover import Walker, os_path, record_path
+from snake_pipe.discover import Walker, os_path, record_path, walked_already
 from snake_pipe.gitindex import git_dir
 from snake_pipe.ignore import RuleFile
 from snake_pipe.incremental import Planner
@@ -259,12 +259,17 @@ def open_watcher(root: Path, poll: bool, say: Callable[[str], None]) -> DirWatch
 class Tree:
     """The non-ignored directories of a repository, each with its rule chain and a watch.
 
-    Only the watcher thread changes it; ``wanted`` may be asked from any thread."""
+    The OS keeps one watch per directory: one reached by a second name (a followed link to
+    it, or to an ancestor) is watched under its first name only, the real one where it has
+    one, as ``Walker.walk`` walks it once. Only the watcher thread changes the tree;
+    ``wanted`` may be asked from any thread."""
 
     def __init__(self, walker: Walker, watcher: DirWatcher) -> None:
         self.walker = walker
         self.watcher = watcher
         self.dirs: dict[str, Chain] = {}
+        self._ids: dict[str, tuple[int, int]] = {}  # a watched directory's (device, inode)
+        self._names: dict[tuple[int, int], str] = {}  # and the name it is watched under
         self._lock = threading.Lock()
 
     def parent_chain(self, rel_dir: str) -> Chain | None:
@@ -286,30 +291,55 @@ class Tree:
 
     def walk(self, rel_dir: str, chain: Chain) -> Iterator[Item]:
         """Watch and list ``rel_dir`` and every non-ignored directory below it, yielding
-        their files. Each directory is watched before it is listed."""
+        their files. Each directory is watched before it is listed; followed links to
+        directories come after the real ones."""
+        self.walker.seen_dirs = set(self._names)  # so that a link finds what is watched now
         stack = [(rel_dir, chain)]
-        while stack:
-            current, parent_chain = stack.pop()
+        linked: list[tuple[str, Chain]] = []
+        while stack or linked:
+            current, parent_chain = stack.pop() if stack else linked.pop(0)
+            abs_dir = f"{self.walker.root}/{current}" if current else str(self.walker.root)
+            try:
+                st = os.stat(abs_dir)
+            except OSError:
+                continue
+            key = (st.st_dev, st.st_ino)
+            if (owner := self._names.get(key, current)) != current:
+                if os.path.realpath(abs_dir) != abs_dir:  # a name through a link
+                    if os.path.islink(abs_dir):
+                        yield walked_already(current)
+                    continue
+                self.drop(owner)  # watched by a link's name so far: the real name takes it
             if not self.watcher.add(current):
                 continue
             subdirs: list[str] = []
+            links: list[str] = []
             own = parent_chain
-            for found in self.walker.walk_dir(current, parent_chain, subdirs):
+            for found in self.walker.walk_dir(current, parent_chain, subdirs, links):
                 if isinstance(found, tuple):
                     own = found
                 else:
                     yield found
             with self._lock:
                 self.dirs[current] = own
+            self._ids[current], self._names[key] = key, current
+            self.walker.seen_dirs.add(key)
             stack.extend((sub, own) for sub in reversed(subdirs))
+            linked.extend((link, own) for link in links)
+
+    def _forget(self, rel_dir: str) -> None:
+        with self._lock:
+            self.dirs.pop(rel_dir, None)
+        key = self._ids.pop(rel_dir, None)
+        if key is not None and self._names.get(key) == rel_dir:
+            del self._names[key]
 
     def rewalk(self, rel_dir: str, chain: Chain) -> list[Item]:
         """Walk a subtree again with fresh rules (a .gitignore changed, or events were lost);
         directories that became ignored lose their watch."""
         old = self.under(rel_dir)
-        with self._lock:
-            for d in old:
-                del self.dirs[d]
+        for d in old:
+            self._forget(d)
         items = list(self.walk(rel_dir, chain))
         for d in old:
             if d not in self.dirs:
@@ -319,8 +349,7 @@ class Tree:
     def drop(self, rel_dir: str) -> None:
         """Forget a directory that went away or became ignored, and everything below it."""
         for d in self.under(rel_dir):
-            with self._lock:
-                self.dirs.pop(d, None)
+            self._forget(d)
             self.watcher.remove(d)
 
     def item(self, rel: str) -> list[Item]:
@@ -345,6 +374,7 @@ class Tree:
         if entry is None:
             return []
         subdirs: list[str] = []
+        self.walker.seen_dirs = set(self._names)  # a link to a watched directory is not walked
         items = list(self.walker.symlink_items(rel, entry, subdirs))
         chain = self.parent_chain(rel)
         for sub in subdirs:  # a followed link to a directory
@@ -522,10 +552,12 @@ class Feed:
         deletions: list[Deletion] = []
         for rel_dir in roots:
             self._settle_dir(rel_dir, rewalk[rel_dir], items, deletions)
+        written: set[str] = set()  # files the OS reported: hashed even with their old stat
         for rel, at in dirty.items():
             if not any(_inside(rel, r) for r in roots):
+                written.update(map(record_path, (rel, *self.tree.walker.file_links.get(rel, ()))))
                 self._settle_path(rel, at, items, deletions)
-        self._enqueue(items)
+        self._enqueue(items, written)
         if deletions:
             with self._lock:
                 self._deletions.extend(deletions)
@@ -539,6 +571,8 @@ class Feed:
         except OSError:
             self.tree.drop(rel)
             deletions.append(Deletion(rel, True, at))
+            for link in self.tree.walker.file_links.get(rel, ()):  # dangling now
+                items.extend((item, at) for item in self.tree.item(link))
             return
         if rel.rpartition("/")[0] not in self.tree.dirs:
             return  # inside a directory that is ignored or gone
@@ -585,11 +619,11 @@ class Feed:
             gone.append(rel_dir)
         deletions.extend(Deletion(p, False, at) for p in gone)
 
-    def _enqueue(self, items: list[tuple[Item, float]]) -> None:
+    def _enqueue(self, items: list[tuple[Item, float]], written: set[str]) -> None:
         at: dict[str, float] = {}
         for item, when in items:
             at.setdefault(item.path, when)
-        for action, item, entry in self.planner.plan(iter(i for i, _ in items)):
+        for action, item, entry in self.planner.plan(iter(i for i, _ in items), written):
             if action == "unchanged":
                 continue
             if action == "touched" and entry is not None and isinstance(item, WorkItem):

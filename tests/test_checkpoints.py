@@ -394,6 +394,11 @@ def test_status_and_dry_run(tmp_path: Path) -> None:
     out = run_cli("ingest", repo, "--dry-run", "--restart").stdout.splitlines()
     assert out[-1] == "dry run: 22 to add, 0 to update, 0 to delete, 0 unchanged"
     assert rows(repo / ".snake-pipe" / "records.sqlite", "SELECT count(*) FROM files") == [(22,)]
+    empty = tmp_path / "empty"  # a store whose first run failed before its first checkpoint
+    (empty / "checkpoints.lmdb").mkdir(parents=True)
+    result = run_cli("status", repo, "--store", empty)
+    assert result.returncode == 1 and "no snake-pipe store at" in result.stderr
+    assert os.listdir(empty / "checkpoints.lmdb") == []  # reading made nothing
 
 
 def test_git_index_blob_ids_spare_reading_touched_files(tmp_path: Path) -> None:

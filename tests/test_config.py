@@ -121,12 +121,29 @@ def test_cli_output_paths_that_cannot_work_exit_2_before_the_run(tmp_path: Path)
         # a directory with other things in it would be hidden from git and left out
         (["--store", repo], f"--store {repo}: holds other files and is no snake-pipe store"),
         (["--sink", "sqlite", "--sink", "sqlite:"], "sqlite: is given twice: give each sink once"),
+        (["--sink", f"sqlite:{repo}/.snake-pipe/records.sqlite", "--sink", "sqlite"],
+         "sqlite: is the store's database, which --sink sqlite writes too: give it once"),
         (["--sink", f"jsonl:{tmp_path / 'f'}", "--report", tmp_path / "f"], "a --sink writes there"),
     ]:
         result = run_cli("ingest", repo, "--quiet", *args)
         assert result.returncode == 2 and needle in result.stderr, result.stderr
         assert result.stderr.count("\n") == 1
     assert not (repo / ".snake-pipe" / "records.sqlite").exists()
+
+
+def test_a_store_left_with_only_its_gitignore_is_used_again(tmp_path: Path) -> None:
+    """A first run that failed before writing anything leaves the store's `.gitignore`."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("x = 1\n")
+    ours, other = tmp_path / "ours", tmp_path / "other"
+    for store, text in ((ours, "*\n"), (other, "*.pyc\n")):
+        store.mkdir()
+        (store / ".gitignore").write_text(text)
+    assert run_cli("ingest", repo, "--quiet", "--store", ours).returncode == 0
+    assert (ours / "records.sqlite").exists()
+    result = run_cli("ingest", repo, "--quiet", "--store", other)
+    assert result.returncode == 2 and "holds other files" in result.stderr
 
 
 def test_a_store_or_database_path_that_is_not_utf8_exits_2_in_one_line(tmp_path: Path) -> None:

@@ -131,6 +131,14 @@ def test_on_batch_error_continue_stop_and_retry(tmp_path: Path) -> None:
                                     max_retries_per_batch=0, initial_backoff_ms=1)  # fmt: skip
     report = retried.execute(range(20), on_batch_error="retry")
     assert report.status == "completed" and all(b.attempts == 2 for b in report.batches)
+    assert retried.backoff.max_retries == 0  # "retry" holds for that call only
+
+    def stop(item: object, result: object) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # however the call ends
+        retried.execute(range(20), on_result=stop, on_batch_error="retry")
+    assert retried.backoff.max_retries == 0
 
 
 def test_events_to_callbacks_and_file(tmp_path: Path) -> None:

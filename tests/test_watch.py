@@ -216,6 +216,53 @@ def test_a_followed_link_is_redone_when_its_target_changes(tmp_path: Path) -> No
         assert symbols(db, "alias.py") == symbols(db, "src/a.py") != set()
         (repo / "src" / "a.py").write_text("def through_the_link():\n    pass\n")
         wait_for(lambda: symbols(db, "alias.py") == {"through_the_link"}, "the link's records")
+        (repo / "src" / "a.py").unlink()
+        wait_for(lambda: rows(db, "SELECT status, error FROM files WHERE path = 'alias.py'")
+                 == [("skipped", "symbolic link: dangling")], "the link left dangling")  # fmt: skip
+        (repo / "src" / "a.py").write_text("def back():\n    pass\n")
+        wait_for(lambda: symbols(db, "alias.py") == {"back"}, "the target made again")
+
+
+def test_a_directory_reached_by_a_link_too_is_watched_once_by_its_real_path(
+    tmp_path: Path,
+) -> None:
+    """The OS gives one watch per directory: a second name for it (a link to it, or to an
+    ancestor) must neither take the watch over nor take it away when the link goes."""
+    repo = sample_repo(tmp_path / "repo")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    (repo / "a_link").symlink_to(repo / "src")  # sorts before its target
+    (repo / "src" / "loop").symlink_to(repo)
+    with watching(repo, "--quiet", "--follow-symlinks"):
+        wait_for(lambda: "src/a.py" in paths(db), "catch-up")
+        assert {"a_link", "src/loop"} <= paths(db) and "a_link/a.py" not in paths(db)
+        (repo / "src" / "a.py").write_text("def edited():\n    pass\n")
+        wait_for(lambda: symbols(db, "src/a.py") == {"edited"}, "the edit under its real path")
+        assert not {p for p in paths(db) if p.startswith(("a_link/", "src/loop/"))}
+        (repo / "src" / "loop").unlink()
+        (repo / "a_link").unlink()
+        wait_for(lambda: not {"a_link", "src/loop"} & paths(db), "the links' removal")
+        (repo / "late.py").write_text("def late():\n    pass\n")
+        (repo / "src" / "late.py").write_text("def late():\n    pass\n")
+        wait_for(lambda: {"late.py", "src/late.py"} <= paths(db), "files after the links went")
+        assert snapshot(db) == fresh_ingest(repo, tmp_path / "fresh")
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_seen(tmp_path: Path) -> None:
+    """`cp -p`, `rsync -t` and archive tools restore the mtime: the OS still says the file was
+    written, so its content is hashed rather than its stat trusted."""
+    repo = sample_repo(tmp_path / "repo")
+    db = repo / ".snake-pipe" / "records.sqlite"
+    (repo / "alias.py").symlink_to(repo / "src" / "a.py")
+    target = repo / "src" / "a.py"
+    target.write_text("def before():\n    pass\n")
+    with watching(repo, "--quiet", "--follow-symlinks"):
+        wait_for(lambda: "alias.py" in paths(db), "catch-up")
+        assert symbols(db, "src/a.py") == {"before"}
+        st = target.stat()
+        target.write_text("def after_():\n    pass\n")  # same size
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+        wait_for(lambda: symbols(db, "src/a.py") == symbols(db, "alias.py") == {"after_"},
+                 "the edit and the link's records")  # fmt: skip
 
 
 def test_names_stored_escaped_are_watched_by_their_real_names(tmp_path: Path) -> None:
