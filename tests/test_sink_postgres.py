@@ -5,7 +5,9 @@ The server comes from tests/pg.py: $SNAKE_PIPE_TEST_PG, or one started here with
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import sqlite3
 import sys
 import threading
@@ -136,6 +138,14 @@ def test_a_version_1_schema_is_migrated_to_byte_order(pg_dsn: str) -> None:
     assert {("files", "path"), ("symbols", "name"), ("imports", "module"),
             ("parse_errors", "path")} <= collations  # fmt: skip
     assert names == ["Zebra", "apple"]  # bytes, as SQLite orders them
+    assert hash_indexes(pg_dsn) == {"symbols_name", "imports_module"}
+
+
+def hash_indexes(dsn: str) -> set[str]:
+    with psycopg.connect(dsn) as conn:
+        return {r[0] for r in conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND indexdef LIKE '%USING hash%'")}  # fmt: skip
 
 
 # -- writes ----------------------------------------------------------------------------------------
@@ -202,6 +212,18 @@ def test_nul_in_text_is_replaced_not_fatal(sink: postgres.PostgresSink, pg_dsn: 
     sink.write([bad, record("ok.py")])
     assert ("nul.py", "a\ufffdb") in [r[:2] for r in pg_rows(pg_dsn, "symbols")]
     assert pg_count(pg_dsn, "files") == 2
+
+
+def test_names_and_modules_of_any_length(sink: postgres.PostgresSink, pg_dsn: str) -> None:
+    """A btree index refuses a row over about 2,700 bytes: names and modules are hashed."""
+    long = record("long.js", 1)
+    noise = base64.b64encode(os.urandom(15_000)).decode()  # random: no compression shrinks it
+    long.symbols = [Symbol(noise[:10_000], "function", 1, 1, None)]
+    long.imports = [Import("data:text/javascript;base64," + noise, 1)]
+    sink.write([long])
+    assert [len(r[1]) for r in pg_rows(pg_dsn, "symbols")] == [10_000]
+    assert [len(r[1]) for r in pg_rows(pg_dsn, "imports")] == [20_028]
+    assert hash_indexes(pg_dsn) == {"symbols_name", "imports_module"}
 
 
 def test_touch_updates_stats_only(sink: postgres.PostgresSink, pg_dsn: str) -> None:

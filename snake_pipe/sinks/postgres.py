@@ -39,7 +39,7 @@ from snake_pipe.sinks.sqlite import CHILD_TABLES, EXTRA_TABLE, FILE_COLUMNS, fil
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_RETRIES = 6  # attempts after the first: about 6 s of backoff in all, enough for a restart
 RETRY_BUDGET_S = 30.0  # and no retry starts later than this after the first attempt
 BACKOFF_BASE = 0.1  # seconds before the first retry (before jitter)
@@ -55,6 +55,8 @@ PERMANENT_HINTS = ("authentication failed", "does not exist", "no pg_hba.conf en
 
 # Paths, names and modules compare bytewise (COLLATE "C"), as in SQLite: the order code wants,
 # and indexes that build faster than under a locale's rules.
+# Names and modules are looked up by equality through hash indexes: a btree refuses a row over
+# about 2,700 bytes, and a base64 `data:` URL import or a generated name can be longer.
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS files (
@@ -69,12 +71,12 @@ SCHEMA = (
         path TEXT COLLATE "C" NOT NULL, name TEXT COLLATE "C" NOT NULL, kind TEXT NOT NULL,
         start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, scope TEXT)""",
     "CREATE INDEX IF NOT EXISTS symbols_path ON symbols(path)",
-    "CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name)",
+    "CREATE INDEX IF NOT EXISTS symbols_name ON symbols USING hash (name)",
     """CREATE TABLE IF NOT EXISTS imports (
         path TEXT COLLATE "C" NOT NULL, module TEXT COLLATE "C" NOT NULL,
         line INTEGER NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS imports_path ON imports(path)",
-    "CREATE INDEX IF NOT EXISTS imports_module ON imports(module)",
+    "CREATE INDEX IF NOT EXISTS imports_module ON imports USING hash (module)",
     """CREATE TABLE IF NOT EXISTS parse_errors (
         path TEXT COLLATE "C" NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('ERROR', 'MISSING')),
         start_line INTEGER NOT NULL, start_col INTEGER NOT NULL,
@@ -101,6 +103,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             ("imports", ("path", "module")), ("parse_errors", ("path",)), ("ast", ("path",)),
             ("extra", ("path",)),
         )
+    ),
+    # 3: names and modules in hash indexes, which take values of any length
+    2: (
+        "DROP INDEX IF EXISTS symbols_name", "DROP INDEX IF EXISTS imports_module",
+        "CREATE INDEX symbols_name ON symbols USING hash (name)",
+        "CREATE INDEX imports_module ON imports USING hash (module)",
     ),
 }  # fmt: skip
 
