@@ -183,7 +183,10 @@ def same_command(argv: list[str]) -> str:
     for arg in argv:
         flag, eq, value = arg.partition("=")
         shown.append(f"{flag}={mask_uri(value)}" if eq and flag.startswith("--") else mask_uri(arg))
-    return shlex.join(["snake-pipe", *(a for a in shown if a != "--restart")])
+    command = shlex.join(["snake-pipe", *(a for a in shown if a != "--restart")])
+    if shown != argv:  # a password was masked: say how to give it
+        command += " (*** is the sink's password: put it back, or set PGPASSWORD and drop it)"
+    return command
 
 
 def cmd_watch(args: argparse.Namespace) -> int:

@@ -245,4 +245,8 @@ def test_the_resume_hint_is_the_command_line_quoted_without_passwords() -> None:
     argv = ["ingest", "my repo", "--restart", "--sink", "postgresql://u:secret@h/db",
             "--sink=postgresql://u:secret@h/db", "--exclude", "docs/"]  # fmt: skip
     assert same_command(argv) == ("snake-pipe ingest 'my repo' --sink 'postgresql://u:***@h/db' "
-                                  "'--sink=postgresql://u:***@h/db' --exclude docs/")  # fmt: skip
+                                  "'--sink=postgresql://u:***@h/db' --exclude docs/ (*** is the "
+                                  "sink's password: put it back, or set PGPASSWORD and drop it)")  # fmt: skip
+    assert same_command(["ingest", "r", "--sink", "postgresql://u@h/db"]) == (
+        "snake-pipe ingest r --sink postgresql://u@h/db"
+    )
