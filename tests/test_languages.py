@@ -1701,6 +1701,95 @@ def test_small_forms_of_real_code(tmp_path: Path) -> None:
     assert [i.module for i in c.imports] == ["stdio.h", "a/b.h"]
 
 
+def test_class_expressions_pointer_typedefs_and_statement_macros(tmp_path: Path) -> None:
+    """Forms a review found in @tanstack/query-core, expo-notifications, react-native-screens,
+    lz4, cffi, psutil and pybind11: a class expression assigned to a variable (as bundlers emit
+    every class) is a class named by the variable, holding its methods; SWC's re-exports
+    (`_export(exports, {get f () {...}})`) are no functions, and a compiler's helper that
+    replaces itself (Babel's lazy `_fs` and `_interopRequireWildcard`) is defined once; a
+    typedef of a function pointer that returns a pointer is a type; a statement macro without
+    its `;` (psutil's `Py_BEGIN_ALLOW_THREADS`) leaves no function named `if` or `while`; a
+    macro call with a body that the grammar runs over statements (pybind11's
+    `PYBIND11_OVERRIDE(int, B, f, );`) gives no name holding them."""
+    js = (
+        "var FocusManager = class extends Subscribable {\n  constructor() {\n    super();\n  }\n"
+        "  #onFocus() {}\n};\nconst MAX = class {};\n"
+    )
+    compiled = """\
+_export(exports, {
+    get dpiValues () {
+        return dpiValues;
+    }
+});
+function _fs() {
+    const data = require("fs");
+    _fs = function() {
+        return data;
+    };
+    return data;
+}
+function _interopRequireWildcard(e) { return (_interopRequireWildcard = function (e) {})(e); }
+var cache = { get size() { return 0; } };
+"""
+    for language, name in (("javascript", "a.js"), ("typescript", "a.ts")):
+        found = extract(tmp_path, name, language, js)
+        assert [(s.name, s.kind, s.start_line, s.end_line, s.scope) for s in found.symbols] == [
+            ("FocusManager", "class", 1, 6, None),
+            ("constructor", "constructor", 2, 4, "FocusManager"),
+            ("#onFocus", "method", 5, 5, "FocusManager"),
+            ("MAX", "class", 7, 7, None),
+        ], language  # fmt: skip
+        found = extract(tmp_path, name, language, compiled)
+        assert [(s.name, s.start_line, s.end_line, s.scope) for s in found.symbols] == [
+            ("_fs", 6, 12, None), ("_interopRequireWildcard", 13, 13, None), ("size", 14, 14, None),
+        ], language  # fmt: skip
+    typedefs = (
+        "typedef void *(*gs_fetch_addr_fn)(void);\n"
+        "typedef void* (*LZ4F_AllocFunction) (void* opaqueState, size_t size);\n"
+    )
+    wait = """\
+static PyObject *
+proc_wait(HANDLE h) {
+    Py_BEGIN_ALLOW_THREADS
+    r = WaitForSingleObject(h, t);
+    Py_END_ALLOW_THREADS
+
+    if (r == WAIT_FAILED) {
+        return NULL;
+    }
+    FOO_LOCK
+    while (busy) {
+    }
+    return r;
+}
+"""
+    for language, name in (("c", "a.c"), ("cpp", "a.cpp")):
+        found = extract(tmp_path, name, language, typedefs)
+        assert [(s.name, s.kind, s.start_line) for s in found.symbols] == [
+            ("gs_fetch_addr_fn", "type", 1), ("LZ4F_AllocFunction", "type", 2)
+        ], language  # fmt: skip
+        found = extract(tmp_path, name, language, wait)
+        assert [(s.name, s.kind, s.end_line) for s in found.symbols] == [
+            ("proc_wait", "function", 14)
+        ], language  # fmt: skip
+    pybind = """\
+class PyB : public B {
+public:
+    int unlucky() override { PYBIND11_OVERRIDE(int, B, unlucky, ); }
+    std::string say(unsigned times) override {
+        PYBIND11_OVERRIDE(std::string, B, say, times);
+    }
+};
+TEST(Suite, Name) {
+}
+"""
+    found = extract(tmp_path, "t.cpp", "cpp", pybind)
+    assert not [s.name for s in found.symbols if ";" in s.name]
+    assert ("TEST(Suite, Name)", "function", 8) in [
+        (s.name, s.kind, s.start_line) for s in found.symbols
+    ]
+
+
 FLOW = """#!/usr/bin/env node
 /**
  * Copyright (c) Meta Platforms, Inc.
@@ -1871,6 +1960,9 @@ def test_unknown_or_malformed_query_predicate_is_an_error() -> None:
         tags.compile_tags("python", '((identifier) @name (#no-such? @name "x"))')
     with pytest.raises(ValueError, match="parent-type"):
         tags.compile_tags("python", "((identifier) @name (#parent-type? @name))")
+    # py-tree-sitter 0.26.1 keeps every match of `#not-any-of?` given two values or more
+    with pytest.raises(ValueError, match="not-any-of"):
+        tags.compile_tags("python", '((identifier) @name (#not-any-of? @name "a" "b"))')
 
 
 def test_extraction_keeps_no_tree_alive() -> None:

@@ -40,6 +40,25 @@
   (#any-of? @_flag "enumerable" "configurable")
   (#any-of? @name "get" "set"))
 
+; SWC's CommonJS re-exports every name as a getter, `_export(exports, {get f () {return f;}})`.
+(call_expression
+  function: (identifier) @_export
+  arguments: (_ (object (method_definition name: (_) @name) @ignore))
+  (#eq? @_export "_export"))
+; A compiler's helper that replaces itself on its first call is defined once: Babel's lazy
+; `function _fs() { const data = require("fs"); _fs = function () { return data; }; ... }`
+; and `function _interopRequireWildcard(e) { ...; return (_interopRequireWildcard = function
+; (e) {...})(e); }`.
+(function_declaration
+  name: (identifier) @_helper
+  body: (_
+    [
+      (_ (assignment_expression left: (identifier) @name right: (function_expression)) @ignore)
+      (_ (_ function: (_ (assignment_expression
+        left: (identifier) @name right: (function_expression)) @ignore)))
+    ])
+  (#eq? @name @_helper))
+
 ; `View.prototype = {lookup() {}, find: function () {}}`: methods of `View`, as below.
 (assignment_expression
   left: (member_expression

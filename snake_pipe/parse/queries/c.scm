@@ -8,9 +8,12 @@
 ; step naming a node type with children costs every worker compile time.
 
 ; Function definitions: `int f(void)`, `char *f(void)`, `char **f(void)`, and a function
-; returning a function pointer, `int (*f(int))(void)`.
-(function_definition
+; returning a function pointer, `int (*f(int))(void)`. A statement macro without its `;` in a
+; body (`Py_BEGIN_ALLOW_THREADS` on a line of its own) makes the grammar read the next
+; `if (x) {...}` as a function `if` returning the macro: no symbol.
+((function_definition
   declarator: (function_declarator declarator: (identifier) @name)) @definition.function
+  (#not-match? @name "^(if|while|for|switch)$"))
 (function_definition
   declarator: [
     (_ declarator: (function_declarator declarator: (identifier) @name) .)
@@ -48,7 +51,8 @@
   ] @definition.type)
 
 ; Any other typedef: `typedef unsigned long size_type;`, `typedef struct node *node_ptr;`,
-; `typedef int (*callback_t)(void *);`, `typedef int vec3[3];`.
+; `typedef int (*callback_t)(void *);`, `typedef void *(*alloc_fn)(size_t);`,
+; `typedef int vec3[3];`.
 (type_definition
   type: [
     (primitive_type) (sized_type_specifier) (type_identifier) (macro_type_specifier)
@@ -60,6 +64,8 @@
     (_ declarator: (_ declarator: (type_identifier) @name))
     (function_declarator
       declarator: (parenthesized_declarator (_ declarator: (type_identifier) @name)))
+    (_ declarator: (function_declarator
+      declarator: (parenthesized_declarator (_ declarator: (type_identifier) @name))))
   ]) @definition.type
 
 ; Macros: `#define MAX 10`, `#define SQUARE(x) ((x) * (x))`.

@@ -141,15 +141,21 @@
   ] @definition.constructor) @_template
   (#parent-type? @_template "field_declaration_list"))
 ; Without a return type and named in capitals: a macro call with a body, `TEST(Suite, Name) {`,
-; named by the whole call (`TEST(Suite, Name)`) since the macro's name alone says nothing.
+; named by the whole call (`TEST(Suite, Name)`) since the macro's name alone says nothing;
+; unless the call runs over statements (pybind11's `{ PYBIND11_OVERRIDE(int, A, f, ); }`, whose
+; empty argument the grammar cannot read, then `int g() override {`): that is no name.
 ((function_definition
   !type
   declarator: (function_declarator declarator: (identifier) @_macro) @name) @definition.function
-  (#match? @_macro "^[A-Z][A-Z0-9_]*$"))
+  (#match? @_macro "^[A-Z][A-Z0-9_]*$")
+  (#not-match? @name "[;{}]"))
 ; Anywhere else (a namespace, a template, `extern "C"`, a preprocessor branch, an ERROR node
-; left by a macro the grammar cannot know): a function.
-(function_definition
+; left by a macro the grammar cannot know): a function; but not the `if (x) {...}` or
+; `while (x) {...}` after a statement macro without its `;` (`Py_BEGIN_ALLOW_THREADS`), which
+; the grammar reads as a function returning the macro.
+((function_definition
   declarator: (function_declarator declarator: (identifier) @name)) @definition.function
+  (#not-match? @name "^(if|while|for|switch)$"))
 
 ; Out-of-line definitions: `Foo::Foo()` and `Foo<T>::Foo()` are constructors; `Foo::bar()`,
 ; `ns::Foo::bar()`, `Foo::~Foo()` and `Foo::operator==()` methods. @_qualified: the
@@ -260,7 +266,7 @@
   ] @definition.type)
 
 ; Any other typedef: `typedef unsigned long size_type;`, `typedef std::vector<int> ints;`,
-; `typedef int (*callback_t)(void *);`.
+; `typedef int (*callback_t)(void *);`, `typedef void *(*alloc_fn)(size_t);`.
 (type_definition
   type: [
     (primitive_type) (sized_type_specifier) (type_identifier) (qualified_identifier)
@@ -275,6 +281,8 @@
     (_ declarator: (_ declarator: (type_identifier) @name))
     (function_declarator
       declarator: (parenthesized_declarator (_ declarator: (type_identifier) @name)))
+    (_ declarator: (function_declarator
+      declarator: (parenthesized_declarator (_ declarator: (type_identifier) @name))))
   ]) @definition.type
 
 ; Macros: `#define MAX 10`, `#define SQUARE(x) ((x) * (x))`; include guards (no value) are

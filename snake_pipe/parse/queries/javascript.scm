@@ -5,6 +5,9 @@
 ; Classes (declarations and named class expressions).
 (class_declaration name: (identifier) @name) @definition.class
 (class name: (identifier) @name) @definition.class
+; `var Store = class extends Base {}`, as bundlers (esbuild, Rollup) emit classes: named by its
+; variable.
+(variable_declarator name: (identifier) @name value: (class !name)) @definition.class
 
 ; Methods in class bodies; `constructor` is a constructor.
 (class_body

@@ -8,6 +8,9 @@
 (class_declaration name: (type_identifier) @name) @definition.class
 (abstract_class_declaration name: (type_identifier) @name) @definition.class
 (class name: (type_identifier) @name) @definition.class
+; `var Store = class extends Base {}`, as bundlers (esbuild, Rollup) emit classes: named by its
+; variable.
+(variable_declarator name: (identifier) @name value: (class !name)) @definition.class
 
 (interface_declaration name: (type_identifier) @name) @definition.interface
 (type_alias_declaration name: (type_identifier) @name) @definition.type
