@@ -14,13 +14,18 @@ files. Without one, each run replaces the tables.
 
 The store commits a batch once dlt has taken it from the resource (dlt's extract step). dlt
 keeps what it extracted in its pipeline directory until it is loaded, and loads a pending
-package on the next ``run`` if a load failed, so nothing falls between the two.
+package on the next ``run`` if a load failed. What dlt took but lost before saving its extract
+(the extract failed, or the process was killed) the store does not know about; so the resource
+state, which dlt saves with the extract, records the store's run it holds, and a run that finds
+another one there (or none: a first load, another destination, ``refresh="drop_sources"``) loads
+every file again, replacing the tables.
 """
 
 from __future__ import annotations
 
 import types
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Literal, Unpack, get_args, get_origin
 
 import dlt  # type: ignore[import-not-found,unused-ignore]
@@ -33,6 +38,7 @@ __all__ = ["DELETED", "columns", "repository", "rows"]
 
 DELETED = "deleted"  # a row with deleted = true removes its path from the destination
 DATA_TYPES = {str: "text", int: "bigint", float: "double", bool: "bool", dict: "json"}
+STORE_RUN = "store_run"  # resource state: the store's run whose changes dlt last extracted
 
 
 def columns(model: type[BaseModel] = FileRecord) -> dict[str, dict[str, Any]]:
@@ -68,6 +74,40 @@ def rows(repo: PathLike, **options: Unpack[Options]) -> Iterator[Any]:
             yield {**change.record.model_dump(mode="json"), DELETED: False}
 
 
+def store_run(store: PathLike) -> str | None:
+    """The id of the store's last run, None for a store that has none yet."""
+    from snake_pipe.checkpoints import CheckpointStore  # as the API: not at import, which
+    from snake_pipe.pipeline import CHECKPOINTS  # every parser process repeats
+
+    path = Path(store).expanduser() / CHECKPOINTS
+    if not path.is_dir():
+        return None
+    with CheckpointStore(path) as checkpoints:
+        run = checkpoints.last_run()
+    return None if run is None else str(run["id"])
+
+
+def extracted_rows(repo: PathLike, table_name: str, **options: Unpack[Options]) -> Iterator[Any]:
+    """``rows`` in a dlt extract: the changes if this pipeline's state holds the store's last
+    run (dlt saved the extract of every change the store has delivered), else every file,
+    replacing the tables (``rows`` without a store would not know the deleted paths)."""
+    store = options.get("store")
+    if store is None:
+        yield from rows(repo, **options)
+        return
+    state = dlt.current.resource_state(table_name)
+    saved = state.get(STORE_RUN)
+    if saved is not None and saved == store_run(store):
+        yield from rows(repo, **options)
+    else:  # no row to delete: hard_delete off, else dlt warns that replace ignores it
+        reload = dlt.mark.make_hints(write_disposition="replace", columns={
+            DELETED: {"name": DELETED, "data_type": "bool", "hard_delete": False}})  # fmt: skip
+        yield dlt.mark.with_hints([], reload)
+        for record in extract(repo, **options):  # restarts the store
+            yield {**record.model_dump(mode="json"), DELETED: False}
+    state[STORE_RUN] = store_run(store)  # saved by dlt only with this extract
+
+
 def repository(repo: PathLike, *, table_name: str = "files", **options: Unpack[Options]) -> Any:
     """A dlt source with one resource, ``table_name``: the records of ``repo``. Options are
     those of ``snake_pipe.extract``, ``store`` included; invalid ones raise ``ConfigError``
@@ -80,9 +120,11 @@ def repository(repo: PathLike, *, table_name: str = "files", **options: Unpack[O
         hints["columns"][DELETED] = {"data_type": "bool", "hard_delete": True}
         hints.update(write_disposition={"disposition": "merge", "strategy": "delete-insert"},
                      primary_key="path")  # fmt: skip
-    resource = dlt.resource(rows(repo, **options), name=table_name, **hints)
+    resource = dlt.resource(extracted_rows(repo, table_name, **options), name=table_name,
+                            **hints)  # fmt: skip
 
-    @dlt.source(name="snake_pipe", max_table_nesting=1)
+    # root_key: nested tables keep their link to the root row when a reload replaces the tables
+    @dlt.source(name="snake_pipe", max_table_nesting=1, root_key=options.get("store") is not None)
     def snake_pipe() -> Any:
         return resource
 

@@ -15,7 +15,10 @@ share one result, so a plug-in should compute from the content, not the path.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import multiprocessing
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -28,6 +31,10 @@ __all__ = ["ENTRY_POINT_GROUP", "ERRORS_KEY", "Extractor", "Plugin", "SourceFile
 
 ENTRY_POINT_GROUP = "snake_pipe.extractors"
 ERRORS_KEY = "plugin_errors"
+# What a plug-in may raise and cost only its fields: also SystemExit, which a library calls on
+# a "fatal" error (argparse reading the parser process's argv), and which would otherwise end
+# the parser process (every file of the batch a crash) or, run inline, the whole run.
+PLUGIN_ERRORS = (Exception, SystemExit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,16 +73,26 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def stdout_to_stderr() -> contextlib.AbstractContextManager[Any]:
+    """In a parser process, what plug-ins print goes to stderr: its stdout is the coordinator's
+    (``jsonl:-``, ``--report -``). Not in the caller's own process (``executor="inline"``),
+    where another thread may be printing its output meanwhile."""
+    if multiprocessing.parent_process() is None:
+        return contextlib.nullcontext()
+    return contextlib.redirect_stdout(sys.stderr)
+
+
 def discover() -> list[Plugin]:
     """Every extractor entry point, by name; one that fails to import is kept with its error."""
     plugins = []
     for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         try:
-            extract = ep.load()
+            with stdout_to_stderr():
+                extract = ep.load()
             if not callable(extract):
                 raise TypeError(f"{type(extract).__name__} object is not callable")
             plugins.append(Plugin(ep.name, extract))
-        except Exception as exc:  # a broken plug-in must not stop the parser process
+        except PLUGIN_ERRORS as exc:  # a broken plug-in must not stop the parser process
             plugins.append(Plugin(ep.name, None, f"cannot load {ep.value}: {describe(exc)}"))
     return plugins
 
@@ -87,7 +104,8 @@ def load() -> list[Plugin]:
 
 
 def checked(value: object, extra: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``value`` if it is a dict of JSON values whose keys no other plug-in took."""
+    """``value`` if it is a dict of JSON values whose keys no other plug-in took, as JSON
+    reads it back (a tuple is a list, a key 1 is "1"): the record holds what the sinks do."""
     if not isinstance(value, Mapping):
         raise TypeError(f"returned {type(value).__name__}, not a dict")
     for key in value:
@@ -96,10 +114,10 @@ def checked(value: object, extra: Mapping[str, Any]) -> Mapping[str, Any]:
         if key == ERRORS_KEY or key in extra:
             raise ValueError(f"key {key!r} is already taken")
     try:
-        json.dumps(value, allow_nan=False)
+        text = json.dumps(dict(value), allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"returned data that is not JSON: {exc}") from None
-    return value
+    return dict(json.loads(text))
 
 
 def run_plugins(result: FileResult, language: str, source: bytes, tree: Any) -> None:
@@ -112,8 +130,10 @@ def run_plugins(result: FileResult, language: str, source: bytes, tree: Any) -> 
             errors[plugin.name] = plugin.error or "not loaded"
             continue
         try:
-            extra.update(checked(plugin.extract(file), extra))
-        except Exception as exc:  # the plug-in's bug costs its fields on this file, no more
+            with stdout_to_stderr():
+                value = plugin.extract(file)
+            extra.update(checked(value, extra))
+        except PLUGIN_ERRORS as exc:  # the plug-in's bug costs its fields on this file, no more
             errors[plugin.name] = describe(exc)
     if errors:
         extra[ERRORS_KEY] = errors

@@ -13,6 +13,8 @@ from tests.conftest import PY_SAMPLE, write_tree
 dlt = pytest.importorskip("dlt", reason="dlt is not installed: pip install 'snake-pipe[dlt]'")
 duckdb = pytest.importorskip("duckdb", reason="the DuckDB destination: pip install 'dlt[duckdb]'")
 
+from dlt.pipeline.exceptions import PipelineStepFailed  # noqa: E402
+
 from snake_pipe.dlt_source import repository  # noqa: E402
 
 
@@ -81,3 +83,40 @@ def test_incremental_loads_merge_changes_and_delete_removed_files(tmp_path: Path
 def test_invalid_options_raise_when_the_source_is_made(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         repository(tmp_path, workers=0)
+
+
+def test_changes_whose_extract_dlt_lost_are_loaded_again(tmp_path: Path) -> None:
+    """The store commits a batch once dlt has taken it; if dlt then loses its extract (it
+    failed, or the process was killed before dlt saved it), the next run must not skip those
+    changes: it loads every file again, replacing the tables (deletions included)."""
+    repo = write_tree(tmp_path / "repo", {f"m{i:03d}.py": f"def f{i}():\n    pass\n"
+                                          for i in range(60)})  # fmt: skip
+    store = tmp_path / "store"
+    pipeline = dlt.pipeline(
+        pipeline_name="code", destination=dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
+        dataset_name="code", pipelines_dir=str(tmp_path / "pipelines"),
+    )  # fmt: skip
+
+    def source() -> Any:
+        return repository(repo, store=store, workers=1, batch_size=50)
+
+    pipeline.run(source())
+    write_tree(repo, {f"n{i:03d}.py": f"def g{i}():\n    pass\n" for i in range(60)})
+    (repo / "m000.py").unlink()
+    taken: list[Any] = []
+
+    def dies_late(row: Any) -> Any:  # dlt's extract fails after the first batch was taken
+        taken.append(row)
+        if len(taken) == 55:
+            raise RuntimeError("the loader died")
+        return row
+
+    with pytest.raises(PipelineStepFailed):
+        pipeline.run(source().files.add_map(dies_late))
+    pipeline.run(source())
+    db = tmp_path / "w.duckdb"
+    expected = sorted([f"m{i:03d}.py" for i in range(1, 60)] + [f"n{i:03d}.py" for i in range(60)])
+    assert [p for (p,) in query(db, "SELECT path FROM code.files ORDER BY path")] == expected
+    assert query(db, "SELECT count(*) FROM code.files__symbols")[0][0] == 119
+    pipeline.run(source())  # in step again: nothing changed, nothing loaded
+    assert pipeline.last_trace.last_normalize_info.row_counts.get("files", 0) == 0

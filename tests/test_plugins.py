@@ -23,7 +23,7 @@ import pytest
 
 import snake_pipe
 from snake_pipe import plugins
-from tests.conftest import rows, write_tree
+from tests.conftest import rows, run_cli, write_tree
 
 EXAMPLE = Path(__file__).parent / "plugin_example"
 
@@ -203,3 +203,74 @@ def test_plugin_fields_reach_every_database_sink_and_leave_with_their_file(
     assert extra_everywhere() == [expected] * 3
     (repo / "a.py").unlink()
     assert extra_everywhere() == [{"b.js": expected["b.js"]}] * 3
+
+
+def test_a_plugin_calling_sys_exit_costs_only_its_fields(tmp_path: Path) -> None:
+    """SystemExit, at import or per file (a library's "fatal" error, argparse reading the
+    parser process's argv), is a plug-in error like any other: the parser process lives on."""
+    site = tmp_path / "exiting-site"
+    dist = site / "exiting_plugins-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: exiting-plugins\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[snake_pipe.extractors]\n"
+                                           "at_import = exits_on_import:extract\n"
+                                           "per_file = exits_per_file:extract\n")  # fmt: skip
+    (site / "exits_on_import.py").write_text("import sys\n\nsys.exit('no configuration')\n")
+    (site / "exits_per_file.py").write_text(
+        "import sys\n\n\ndef extract(file):\n    if 'EXIT' in file.text:\n"
+        "        sys.exit(2)\n    return {'lines': file.text.count('\\n')}\n"
+    )
+    repo = write_tree(tmp_path / "repo", {f"m{i}.py": f"x = {i}\n" for i in range(8)})
+    (repo / "bad.py").write_text("# EXIT\ndef f():\n    pass\n")
+    records = extract_in_subprocess(repo, site, env={})
+    records.pop("(coordinator)")
+    assert {r["status"] for r in records.values()} == {"ok"} and len(records) == 9
+    load_error = "cannot load exits_on_import:extract: SystemExit: no configuration"
+    assert records["m0.py"]["extra"] == {"lines": 1, "plugin_errors": {"at_import": load_error}}
+    assert records["bad.py"]["extra"] == {
+        "plugin_errors": {"at_import": load_error, "per_file": "SystemExit: 2"}
+    }
+
+
+def test_plugin_fields_are_the_same_in_the_record_and_the_sinks(
+    tmp_path: Path, on_path: Any
+) -> None:
+    """A Counter of line numbers or a tuple is JSON to the sinks ({"3": 1}, [1, 2]): the
+    record holds the same, not a value that no sink has."""
+    site = tmp_path / "site"
+    dist = site / "lines_plugin-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lines-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[snake_pipe.extractors]\nlines = lines_plugin:lines\n")
+    (site / "lines_plugin.py").write_text(
+        "from collections import Counter\n\n\ndef lines(file):\n"
+        "    todos = [n for n, t in enumerate(file.text.splitlines(), 1) if 'TODO' in t]\n"
+        "    return {'by_line': Counter(todos), 'span': (1, len(todos))}\n"
+    )
+    on_path(site)
+    repo = write_tree(tmp_path / "repo", {"a.py": PY_TODOS})
+    db = tmp_path / "r.sqlite"
+    (record,) = snake_pipe.extract(repo, executor="inline", sinks=[f"sqlite:{db}"])
+    assert record.extra == {"by_line": {"1": 1, "3": 1}, "span": [1, 2]}
+    assert [json.loads(str(d)) for (d,) in rows(db, "SELECT data FROM extra")] == [record.extra]
+
+
+def test_what_a_plugin_prints_stays_out_of_the_feed_on_stdout(tmp_path: Path) -> None:
+    """The parser processes share the command's stdout, which ``jsonl:-`` (or ``--report -``)
+    feeds to a consumer: a plug-in's print goes to stderr instead."""
+    site = tmp_path / "site"
+    dist = site / "chatty_plugin-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: chatty-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[snake_pipe.extractors]\nchatty = chatty:extract\n")
+    (site / "chatty.py").write_text("print('loading chatty')\n\n\ndef extract(file):\n"
+                                    "    print('looking at', file.path)\n    return {'n': 1}\n")  # fmt: skip
+    repo = write_tree(tmp_path / "repo", {f"m{i}.py": f"x = {i}\n" for i in range(3)})
+    result = run_cli("ingest", repo, "--store", tmp_path / "store", "--sink", "jsonl:-",
+                     "--quiet", "--workers", "1", env={"PYTHONPATH": str(site)})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(doc["path"] for doc in lines if doc["op"] == "upsert") == ["m0.py", "m1.py",
+                                                                             "m2.py"]  # fmt: skip
+    assert all(doc.get("extra", {"n": 1}) == {"n": 1} for doc in lines)
+    assert "loading chatty" in result.stderr and "looking at m1.py" in result.stderr

@@ -9,6 +9,9 @@ Layout of ``parquet:DIR``::
     _commit.json       a merge being published (finished by the next writer if we crash)
     _lock              held by the one writer
 
+DIR is new, empty or the sink's own: one holding other files (the repository, with
+``parquet:.``) is refused, and one deleted or replaced under a watch ends it (``missing``).
+
 Read ``read_parquet('DIR/symbols/*.parquet')`` in DuckDB or ``spark.read.parquet('DIR/symbols')``
 (Spark skips names starting with ``_``). Every dataset always has at least one file, so a glob
 never comes back empty.
@@ -43,6 +46,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from snake_pipe.errors import ConfigError, SinkError
+from snake_pipe.files import utf8
 from snake_pipe.records import FileResult
 from snake_pipe.sinks.base import Sink, writer_lock
 from snake_pipe.sinks.sqlite import file_row
@@ -75,6 +79,9 @@ SCHEMAS: dict[str, pa.Schema] = {
 }  # fmt: skip
 BASE_DATASETS = ("files", "symbols", "imports", "parse_errors")
 OPTIONAL_DATASETS = ("nodes", "extra")  # made by the first batch that has such rows
+MARKS = {"_lock", "_snake_pipe.json"}
+OWN_NAMES = {*MARKS, *SCHEMAS, "_staging", "_commit.json", "._commit.json.tmp",
+             "._snake_pipe.json.tmp"}  # fmt: skip
 TOUCHED = pa.schema([("path", STR), ("deleted", pa.bool_())])
 STATS = pa.schema([("path", STR), ("size_bytes", I64), ("mtime_ns", I64)])
 T = TypeVar("T")
@@ -90,6 +97,12 @@ class ParquetSink(Sink):
         self.display = f"parquet:{self.root}"
         if self.root.exists() and not self.root.is_dir():
             raise ConfigError(f"--sink {self.display}: is a file: pass a directory")
+        if not utf8(str(self.root)):
+            raise ConfigError(f"--sink {self.display}: the path is not valid UTF-8, which Arrow "
+                              "cannot open: pass one that is")  # fmt: skip
+        if foreign(self.root):  # the repository itself: its files, and ours, as records
+            raise ConfigError(f"--sink {self.display}: holds other files and no snake-pipe "
+                              "Parquet datasets: pass a new or empty directory")  # fmt: skip
         self._session: Path | None = None
         self._seq = 0
         self._lock: IO[bytes] | None = writer_lock(self.root / "_lock", self.display)
@@ -194,6 +207,16 @@ class ParquetSink(Sink):
                 else:
                     result.add(path)
         return result
+
+    def missing(self) -> str | None:
+        """The directory went (deleted, or replaced) if its ``_lock`` is not the one we hold."""
+        if self._lock is None:
+            return None
+        try:
+            same = os.path.samestat(os.fstat(self._lock.fileno()), os.stat(self.root / "_lock"))
+        except OSError:
+            same = False
+        return None if same else f"{self.display}: the directory was deleted or replaced"
 
     def close(self) -> None:
         if self._lock is not None:
@@ -471,6 +494,16 @@ def token() -> str:
 
 def rel(path: Path, root: Path) -> str:
     return str(path.relative_to(root))
+
+
+def foreign(root: Path) -> bool:
+    """Whether ``root`` holds other files than a sink's, and no ``_lock`` (made at the first
+    open) or ``_snake_pipe.json`` that says it is one."""
+    try:
+        names = set(os.listdir(root)) if root.is_dir() else set()
+    except OSError:
+        return False  # opening it says why
+    return not names & MARKS and bool(names - OWN_NAMES)
 
 
 def part_files(directory: Path) -> list[Path]:
