@@ -301,6 +301,7 @@ class BatchEngine(Generic[T, R]):
         if not wait_for_workers:
             for process in _processes(executor):
                 process.kill()
+            _release_results(executor)
         executor.shutdown(wait=wait_for_workers, cancel_futures=True)
 
     def healthy(self) -> bool:
@@ -495,6 +496,16 @@ class BatchEngine(Generic[T, R]):
 def _processes(executor: Executor | None) -> list[Any]:
     """The worker processes of a process pool (none for other executors)."""
     return list((getattr(executor, "_processes", None) or {}).values())
+
+
+def _release_results(executor: Executor) -> None:
+    """A worker killed while sending a result leaves half a message in the pool's result pipe:
+    the pool's reader thread would wait for the rest for ever, and the interpreter's exit with
+    it. With our end of the pipe closed too (the workers' went with them) it reads the end."""
+    writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        with contextlib.suppress(OSError):
+            writer.close()
 
 
 class BatchEntry(BaseModel):

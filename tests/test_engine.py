@@ -284,3 +284,32 @@ def test_a_script_without_its_main_guard_gets_one_clear_error(tmp_path: Path, ca
     assert done.returncode == 1
     assert done.stderr.count("Traceback") == 1, done.stderr
     assert done.stderr.rstrip().endswith("start it under if __name__ == '__main__':")
+
+
+HALF_A_RESULT = """
+import os, struct, time
+from snake_pipe.batching import BatchEngine
+from tests.test_engine import double
+
+if __name__ == "__main__":
+    engine = BatchEngine.for_items(double, batch_size=10, workers=1)
+    batches = iter([list(range(10))])
+    assert [o.ok for o in engine.run(lambda n: next(batches, []))] == [True]
+    # a worker killed while sending a big result leaves half a message in the result pipe
+    writer = engine._executor._result_queue._writer
+    os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"x" * 10)
+    time.sleep(0.3)  # the pool's reader thread now waits for the rest
+    engine.close(wait_for_workers=False)
+    print("closed", flush=True)
+"""
+
+
+def test_closing_without_waiting_never_hangs_on_half_a_result(tmp_path: Path) -> None:
+    """The interpreter's exit waits for the pool's reader thread, which must not wait for a
+    message that a killed worker will never finish."""
+    script = tmp_path / "half.py"
+    script.write_text(HALF_A_RESULT)
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            timeout=60, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})  # fmt: skip
+    assert result.returncode == 0 and result.stdout == "closed\n", result.stderr
