@@ -199,6 +199,7 @@ class Watch:
         self._in_flight = 0
         self._outstanding: dict[str, Item] = {}
         self._changes: list[Change] = []
+        self._touched = False  # stat-only updates written (staged in Parquet), no change to report
         self._gone: list[Deletion] = []
         self._scan: Discovery | None = None
 
@@ -321,12 +322,13 @@ class Watch:
         """Report what every sink committed; sinks that stage their batches (Parquet) merge
         first, so what is reported is what readers see: once the work drains, or at most
         every PUBLISH_EVERY_S seconds while it goes on."""
-        if not self._changes:
+        if not self._changes and not self._touched:
             return
         if self._scan is None and self._staging:
             if self._in_flight and time.monotonic() - self._published < PUBLISH_EVERY_S:
                 return
             self._publish()
+        self._touched = False
         changes, self._changes = self._changes, []
         yield from changes
 
@@ -460,6 +462,7 @@ class Watch:
         times = self.feed.event_times
         latencies = [now - t for r in kept if (t := times.pop(r.path, None)) is not None]
         self._changes.extend(Change(r.path, "upsert", r.status) for r in changed)
+        self._touched |= len(kept) > len(changed)
         if self.metrics is not None:
             self.metrics.committed([r.status for r in changed], len(kept) - len(changed), wall,
                                    latencies)  # fmt: skip

@@ -606,6 +606,13 @@ def test_parquet_shows_each_change_when_watch_reports_it(tmp_path: Path) -> None
                  "both changes reported")  # fmt: skip
         assert names() == {("b.py", "b"), ("c.py", "c")}
 
+        def mtime(path: str) -> int:
+            table = pq.read_table(out / "files", columns=["path", "mtime_ns"])
+            return dict(zip(table["path"].to_pylist(), table["mtime_ns"].to_pylist(), strict=True))[path]
+
+        os.utime(repo / "b.py", ns=(1_000_000_000, 1_000_000_000))  # a touch: no change to report
+        wait_for(lambda: mtime("b.py") == 1_000_000_000, "the touch merged")
+
 
 def test_a_file_made_a_directory_and_a_repository_moved_away(tmp_path: Path) -> None:
     """The file's row goes when a directory takes its name; a moved repository ends the watch
