@@ -80,7 +80,8 @@ EMBEDDED = frozenset({"comment", "doxygen", "gstlaunch", "jsdoc", "luadoc", "lua
 
 # Exact file names (case-sensitive first, then lower-case) -> grammar.
 FILENAMES: dict[str, str] = {
-    "Makefile": "make", "makefile": "make", "GNUmakefile": "make",
+    "Makefile": "make", "makefile": "make", "GNUmakefile": "make", "BSDmakefile": "make",
+    "Kbuild": "make",
     "Dockerfile": "dockerfile", "Containerfile": "dockerfile",
     "CMakeLists.txt": "cmake", "go.mod": "gomod", "go.sum": "gosum",
     "requirements.txt": "requirements", "constraints.txt": "requirements",
@@ -109,8 +110,18 @@ INTERPRETERS: dict[str, str] = {
     "escript": "erlang", "julia": "julia", "groovy": "groovy", "make": "make",
     "pwsh": "powershell", "runghc": "haskell", "runhaskell": "haskell", "scala": "scala",
     "kotlin": "kotlin", "swift": "swift", "racket": "racket", "guile": "scheme",
-    "janet": "janet", "nix-shell": "nix",
+    "janet": "janet",
 }  # fmt: skip
+# Programs that run a script with another (`uv run --script`, `npx tsx`, `pnpm dlx ts-node`):
+# the file is in the language of the interpreter named after them, else in the runner's own
+# (a PEP 723 script under `uv run` or `pipx run`).
+RUNNERS: dict[str, str | None] = {
+    "uv": "python", "pipx": "python", "npx": None, "pnpx": None, "bunx": None, "pnpm": None,
+    "yarn": None,
+}  # fmt: skip
+# nix-shell runs what a second `#!` line names (`#! nix-shell -i python3 -p ...`), else bash:
+# such a script is never in the Nix language
+_NIX_SHELL_INTERPRETER = re.compile(rb"\n#![ \t]*nix-shell\b[^\n]*?[ \t]-i[ \t]*['\"]?([^\s'\"]+)")
 
 # A ``.h`` file is C++ or Objective-C when a line starts with a construct C does not have
 # (GitHub linguist decides the same way). Parsed as C, a C++ header is mostly ERROR nodes: no
@@ -122,9 +133,9 @@ _OBJC_LINE = re.compile(
 _CPP_LINE = re.compile(
     rb"""\n[ \t]*(?:
         template[ \t]*<
-      | class(?:[ \t]+[A-Za-z_]\w*)+[ \t]*(?:final[ \t]*)?(?:[:{;]|$)
+      | class(?:[ \t]+[A-Za-z_]\w*)+[ \t]*(?:final[ \t]*)?(?:[:{;]|\r?$)
       | struct(?:[ \t]+[A-Za-z_]\w*)+[ \t]*(?:final[ \t]*)?:[ \t]*(?:public|protected|private)\b
-      | (?:inline[ \t]+)?namespace\b(?:[ \t]+[\w:]+)?[ \t]*(?:\{|$)
+      | (?:inline[ \t]+)?namespace\b(?:[ \t]+[\w:]+)?[ \t]*(?:\{|\r?$)
       | using[ \t]+(?:namespace[ \t]|[A-Za-z_]\w*[ \t]*=)
       | (?:public|private|protected)[ \t]*:
       | virtual[ \t]
@@ -173,23 +184,38 @@ def by_name(rel_path: str) -> str | None:
         return "query"  # tree-sitter query files, like ours; other .scm files are Scheme
     if dot and stem.strip("."):
         lang = extensions.get(ext) or extensions.get(ext.lower())
+        if ext in ("C", "H") and not stem.isupper() and "cpp" in supported_languages():
+            lang = "cpp"  # C++ to GCC (CERN ROOT's macros); C in a DOS name (`WL_MAIN.C`)
     if lang is None and name.lower().startswith("dockerfile"):
         return "dockerfile" if "dockerfile" in supported_languages() else None
+    if lang is None and name.lower().startswith("makefile."):  # automake's Makefile.am, .in
+        return "make" if "make" in supported_languages() else None
     return lang
 
 
 def by_shebang(head: bytes) -> str | None:
-    """Grammar named by a ``#!`` line, following ``/usr/bin/env [-S] prog``."""
+    """Grammar named by a ``#!`` line, following ``/usr/bin/env [-S] prog``, a runner
+    (``uv run``, ``npx``) and ``nix-shell -i prog``."""
     match = _SHEBANG.match(head.split(b"\n", 1)[0])
     if not match:
         return None
-    program = match.group(1).decode("utf-8", "replace").rsplit("/", 1)[-1]
-    if program == "env" and match.group(2):
-        args = [a for a in match.group(2).decode("utf-8", "replace").split() if a != "-S"]
-        args = [a for a in args if not a.startswith("-") and "=" not in a]
-        program = args[0].rsplit("/", 1)[-1] if args else ""
-    lang = INTERPRETERS.get(program) or INTERPRETERS.get(_VERSION_SUFFIX.sub("", program))
+    words = match[0][2:].decode("utf-8", "replace").split()
+    if words[0].rsplit("/", 1)[-1] == "env":  # without its options and NAME=value settings
+        words = [word for word in words[1:] if not word.startswith("-") and "=" not in word]
+    program = words[0].rsplit("/", 1)[-1] if words else ""
+    if program == "nix-shell":
+        found = _NIX_SHELL_INTERPRETER.search(head)
+        lang = _interpreter(found[1].decode("utf-8", "replace")) if found else "bash"
+    elif program in RUNNERS:
+        lang = next(filter(None, map(_interpreter, words[1:])), RUNNERS[program])
+    else:
+        lang = _interpreter(program)
     return lang if lang in supported_languages() else None
+
+
+def _interpreter(word: str) -> str | None:
+    program = word.rsplit("/", 1)[-1]
+    return INTERPRETERS.get(program) or INTERPRETERS.get(_VERSION_SUFFIX.sub("", program))
 
 
 # Editor mode lines naming a file's language where its name and shebang do not (bash-completion's
@@ -223,7 +249,8 @@ def by_modeline(content: bytes) -> str | None:
 def by_text(content: bytes) -> tuple[str, str] | None:
     """For a file its name gives no grammar: the one its text names, and how (its shebang or
     an editor's mode line)."""
-    if language := by_shebang(content[:256]):
+    content = source_text(content, "replace")  # a UTF-16 script, or one after a BOM
+    if language := by_shebang(content[:1024]):
         return language, "shebang"
     if language := by_modeline(content):
         return language, "mode line"
@@ -249,7 +276,7 @@ def header_language(content: bytes) -> str:
 def by_content(language: str, rel_path: str, content: bytes) -> str:
     """The language of a file whose name is ambiguous, from its content."""
     if language == "c" and rel_path[-2:].lower() == ".h":
-        return header_language(content)
+        return header_language(source_text(content, "replace"))  # a UTF-16 header too
     return language
 
 
@@ -386,5 +413,21 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 def is_binary(head: bytes) -> bool:
     """Git's rule, a NUL byte in the first 8000 bytes means binary, except after a UTF-16
-    byte-order mark: that text is re-encoded and parsed."""
-    return head[:2] not in UTF16_BOMS and b"\0" in head[:BINARY_SNIFF_BYTES]
+    byte-order mark: that text is re-encoded and parsed. (UTF-32's little-endian mark starts
+    as UTF-16's does; its NULs make it binary, as git says.)"""
+    if head[:2] in UTF16_BOMS and head[2:4] != b"\0\0":
+        return False
+    return b"\0" in head[:BINARY_SNIFF_BYTES]
+
+
+def source_text(content: bytes, errors: str = "strict") -> bytes:
+    """The bytes a file is parsed and detected from: a UTF-8 byte-order mark dropped, UTF-16
+    re-encoded as UTF-8 (``errors`` as for ``bytes.decode``), and classic Mac line ends (a CR
+    alone, in a file with no LF) made LFs, since tree-sitter counts lines by LF."""
+    if content.startswith(b"\xef\xbb\xbf"):
+        content = content[3:]
+    elif content[:2] in UTF16_BOMS:
+        content = content.decode("utf-16", errors).encode("utf-8")
+    if b"\n" not in content and b"\r" in content:
+        content = content.replace(b"\r", b"\n")
+    return content

@@ -41,14 +41,15 @@ class WorkerOptions:
     parse_timeout_ms: int = 0  # 0: no watchdog (the inline executor must never exit)
 
 
-# A worker whose file takes longer than parse_timeout_ms exits with this code; the
-# coordinator reads it to tell a timeout from a crash.
-TIMEOUT_EXIT = 86
+# A worker whose file takes longer than parse_timeout_ms is ended by the kernel's SIGALRM
+# (its default action), which needs no GIL: a parse or query that holds it for minutes (a
+# tree-sitter query over 100,000 unclosed brackets) would starve a watchdog thread. The
+# coordinator reads this exit code to tell a timeout from a crash.
+TIMEOUT_EXIT = -signal.SIGALRM
 # Names a module imported by every worker, for fault-injection tests only.
 TEST_HOOK_ENV = "SNAKE_PIPE_TEST_WORKER_HOOK"
 
 _options = WorkerOptions()
-_file_started = [0.0]  # monotonic start of the file being extracted; 0.0 when idle
 # Dedup, per process: recent results by content, bounded by their rows (symbols, imports,
 # errors) as well as their number, since a few big generated files can hold 100 MB of rows.
 _by_content: OrderedDict[tuple[str, str], FileResult] = OrderedDict()
@@ -63,8 +64,8 @@ def _rows(result: FileResult) -> int:
 
 
 def init_worker(options: WorkerOptions) -> None:
-    """Process-pool initializer: remember the options, load the extractor plug-ins once,
-    start the watchdog; grammars load on first use."""
+    """Process-pool initializer: remember the options, load the extractor plug-ins once;
+    grammars load on first use."""
     global _options
     _options = options
     _by_content.clear()  # results made under other options or plug-ins (inline executor)
@@ -78,6 +79,7 @@ def init_worker(options: WorkerOptions) -> None:
         # coordinator alone decides what stops
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the watchdog's: ends the process
         # A parser makes many small tuples and no reference cycles worth hunting: the cyclic
         # collector would walk the young ones thousands of times per batch for nothing.
         gc.freeze()
@@ -85,9 +87,6 @@ def init_worker(options: WorkerOptions) -> None:
         if (parent := multiprocessing.parent_process()) is not None and parent.pid:
             threading.Thread(target=_exit_with, args=(parent.pid,),
                              name="snake-pipe-orphan-guard", daemon=True).start()  # fmt: skip
-    if options.parse_timeout_ms > 0:
-        threading.Thread(target=_watchdog, args=(options.parse_timeout_ms / 1000,),
-                         name="snake-pipe-watchdog", daemon=True).start()  # fmt: skip
     if hook := os.environ.get(TEST_HOOK_ENV):
         try:
             importlib.import_module(hook)
@@ -113,16 +112,6 @@ def _exit_with(pid: int) -> None:
     while psutil.pid_exists(pid):  # look every second instead
         time.sleep(1.0)
     os._exit(1)
-
-
-def _watchdog(timeout_s: float) -> None:
-    """Kill this worker when one file runs too long: a hung parse cannot be interrupted from
-    inside (it is C code), so the process goes and the coordinator marks the file timeout."""
-    while True:
-        time.sleep(min(0.1, timeout_s / 4))
-        started = _file_started[0]
-        if started and time.monotonic() - started > timeout_s:
-            os._exit(TIMEOUT_EXIT)
 
 
 @cache
@@ -165,15 +154,6 @@ def unreadable(item: WorkItem, exc: OSError) -> FileResult:
     )
 
 
-def source_bytes(content: bytes) -> bytes:
-    """Bytes for the parser: UTF-8 BOM dropped, UTF-16 re-encoded as UTF-8."""
-    if content.startswith(b"\xef\xbb\xbf"):
-        return content[3:]
-    if content[:2] in languages.UTF16_BOMS:
-        return content.decode("utf-16").encode("utf-8")
-    return content
-
-
 def extract_file(item: WorkItem) -> FileResult:
     """Extract one file; every failure becomes a record, never an exception."""
     opts = _options
@@ -202,25 +182,27 @@ def extract_file(item: WorkItem) -> FileResult:
     if languages.is_binary(content):
         result.status, result.error_category, result.error = "skipped", "binary", "binary file"
         return result
+    try:
+        source = languages.source_text(content)
+    except UnicodeDecodeError as exc:  # UTF-16 after its byte-order mark, cut or corrupt
+        result.status, result.error_category = "failed", "decode"
+        result.error = (f"not valid UTF-16 after its byte-order mark ({exc.reason} at byte "
+                        f"{exc.start}): save it again as UTF-8 or UTF-16")  # fmt: skip
+        return result
+    if source is not content:  # UTF-16 counts its lines in two-byte units; a CR may end one
+        result.line_count = count_lines(source)
     language = item.language
-    if language is None and (named := languages.by_text(content)):
+    if language is None and (named := languages.by_text(source)):
         language = named[0]
     if language is None:
         result.status, result.error_category = "skipped", "unsupported"
         result.error = "no grammar for this file name, extension, shebang or mode line"
         return result
-    language = result.language = languages.by_content(language, item.path, content)
+    language = result.language = languages.by_content(language, item.path, source)
     key = (content_hash, language)
     if (seen := _by_content.get(key)) is not None:
         return replace(seen, path=item.path, size_bytes=item.size, mtime_ns=item.mtime_ns,
                        duplicate=True)  # fmt: skip
-    try:
-        source = source_bytes(content)
-    except UnicodeDecodeError as exc:
-        result.status, result.error_category, result.error = "failed", "decode", str(exc)
-        return result
-    if source is not content:  # UTF-16 counts its lines in two-byte units
-        result.line_count = count_lines(source)
     parse_into(result, language, source)
     rows = _rows(result)
     if (result.ast is None or len(result.ast) < DEDUP_MAX_AST) and rows < DEDUP_ROWS:
@@ -298,11 +280,15 @@ def process_batch(items: list[WorkItem | FileResult]) -> list[FileResult]:
     """The batch function the executors run: one result per item, in order. Items that
     discovery already finished (a symlink not followed, say) pass through unchanged."""
     results = []
+    # the watchdog: a file that runs too long cannot be interrupted from inside (its parse is
+    # C code), so the kernel ends the process and the coordinator marks the file timeout
+    timeout_s = _options.parse_timeout_ms / 1000
     for item in items:
         if isinstance(item, FileResult):
             results.append(item)
             continue
-        _file_started[0] = time.monotonic()
+        if timeout_s:
+            signal.setitimer(signal.ITIMER_REAL, timeout_s)
         try:
             results.append(extract_file(item))
         except Exception as exc:  # a bug must cost one file, not the batch
@@ -311,5 +297,6 @@ def process_batch(items: list[WorkItem | FileResult]) -> list[FileResult]:
                 f"{type(exc).__name__}: {exc}", item.language,
             ))  # fmt: skip
         finally:
-            _file_started[0] = 0.0
+            if timeout_s:
+                signal.setitimer(signal.ITIMER_REAL, 0)
     return results
