@@ -265,8 +265,12 @@ def explain(root: Path, rel: str, config: Config, store: Path | None = None) -> 
     for depth in range(len(parts)):
         sub = "/".join(parts[: depth + 1])
         abs_path = walker.root / sub
-        is_link = abs_path.is_symlink()
-        is_dir = not is_link and (abs_path.is_dir() or depth < len(parts) - 1)
+        try:
+            is_link = abs_path.is_symlink()
+            is_dir = not is_link and (abs_path.is_dir() or depth < len(parts) - 1)
+        except OSError as exc:  # a directory above it that may not be searched
+            return [*lines, f"failed: cannot look at {sub} ({exc.strerror or exc}): the walk "
+                    "records a directory it cannot list as failed (read)"]  # fmt: skip
         missing = missing or ("" if os.path.lexists(abs_path) else sub)
         decision: Decision = walker.rules.decide(sub, is_dir, chain)
         if not decision.included:
@@ -345,13 +349,17 @@ def _walked(walker: Walker, rel_dir: str) -> bool:
 def _explain_file(abs_path: Path, rel: str, config: Config) -> list[str]:
     if abs_path.is_dir():
         return [f"included: directory {rel} is walked"]
-    st = abs_path.stat()
-    if (special := special_file(st.st_mode)) is not None:
-        return [f"skipped: {special}, not a regular file (never opened)"]
-    size = st.st_size
-    if size > config.max_file_bytes:
-        return [f"skipped: {size} bytes is over max_file_bytes={config.max_file_bytes}"]
-    content = abs_path.read_bytes()
+    try:
+        st = abs_path.stat()
+        if (special := special_file(st.st_mode)) is not None:
+            return [f"skipped: {special}, not a regular file (never opened)"]
+        size = st.st_size
+        if size > config.max_file_bytes:
+            return [f"skipped: {size} bytes is over max_file_bytes={config.max_file_bytes}"]
+        content = abs_path.read_bytes()
+    except OSError as exc:
+        return [f"failed: cannot read it ({exc.strerror or exc}): ingest records it as failed "
+                "(read)"]  # fmt: skip
     if languages.is_binary(content):
         return ["skipped: binary (a NUL byte in the first 8000 bytes)"]
     by_name = languages.by_name(rel)

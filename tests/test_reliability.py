@@ -193,6 +193,26 @@ def test_vanished_and_unreadable_files_fail_with_read(tmp_path: Path) -> None:
     assert done.stdout.strip() == "failed|read|Permission denied", done.stderr
 
 
+def test_explain_on_what_may_not_be_read_says_so_in_one_line(tmp_path: Path) -> None:
+    repo = write_tree(tmp_path / "repo", {"locked.py": "x = 1\n", "shut/in.py": "x = 1\n"})
+    (repo / "locked.py").chmod(0)
+    (repo / "shut").chmod(0)
+    cli = [*without_root_powers(), sys.executable, "-m", "snake_pipe", "explain", str(repo)]
+    try:
+        locked = subprocess.run([*cli, "locked.py"], capture_output=True, text=True)
+        shut = subprocess.run([*cli, "shut/in.py"], capture_output=True, text=True)
+    finally:
+        (repo / "shut").chmod(0o755)
+    assert "Traceback" not in locked.stderr + shut.stderr
+    assert locked.stdout.splitlines()[-1] == (
+        "failed: cannot read it (Permission denied): ingest records it as failed (read)"
+    )
+    assert shut.stdout.splitlines()[-1] == (
+        "failed: cannot look at shut/in.py (Permission denied): the walk records a directory "
+        "it cannot list as failed (read)"
+    )
+
+
 def fault_repo(root: Path, faults: Sequence[str]) -> Path:
     files: dict[str, str | bytes] = {
         f"ok/m{i}.py": f"def f{i}():\n    return {i}\n" for i in range(300)
