@@ -263,8 +263,9 @@ def test_what_a_plugin_prints_stays_out_of_the_feed_on_stdout(tmp_path: Path) ->
     dist.mkdir(parents=True)
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: chatty-plugin\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text("[snake_pipe.extractors]\nchatty = chatty:extract\n")
-    (site / "chatty.py").write_text("print('loading chatty')\n\n\ndef extract(file):\n"
-                                    "    print('looking at', file.path)\n    return {'n': 1}\n")  # fmt: skip
+    (site / "chatty.py").write_text("import os\nprint('loading chatty')\n\n\ndef extract(file):\n"
+                                    "    print('looking at', file.path)\n"
+                                    "    os.write(1, b'as C would\\n')\n    return {'n': 1}\n")  # fmt: skip
     repo = write_tree(tmp_path / "repo", {f"m{i}.py": f"x = {i}\n" for i in range(3)})
     result = run_cli("ingest", repo, "--store", tmp_path / "store", "--sink", "jsonl:-",
                      "--quiet", "--workers", "1", env={"PYTHONPATH": str(site)})  # fmt: skip
@@ -274,3 +275,4 @@ def test_what_a_plugin_prints_stays_out_of_the_feed_on_stdout(tmp_path: Path) ->
                                                                              "m2.py"]  # fmt: skip
     assert all(doc.get("extra", {"n": 1}) == {"n": 1} for doc in lines)
     assert "loading chatty" in result.stderr and "looking at m1.py" in result.stderr
+    assert "as C would" in result.stderr

@@ -70,7 +70,6 @@ def init_worker(options: WorkerOptions) -> None:
     _options = options
     _by_content.clear()  # results made under other options or plug-ins (inline executor)
     _dedup_rows[0] = 0
-    plugins.load()
     if (
         multiprocessing.parent_process() is not None
         and threading.current_thread() is threading.main_thread()
@@ -80,6 +79,9 @@ def init_worker(options: WorkerOptions) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the watchdog's: ends the process
+        # the coordinator's stdout may carry `jsonl:-` or `--report -`: what a plug-in or a
+        # library writes here, even from C, goes to stderr
+        os.dup2(2, 1)
         # A parser makes many small tuples and no reference cycles worth hunting: the cyclic
         # collector would walk the young ones thousands of times per batch for nothing.
         gc.freeze()
@@ -87,6 +89,7 @@ def init_worker(options: WorkerOptions) -> None:
         if (parent := multiprocessing.parent_process()) is not None and parent.pid:
             threading.Thread(target=_exit_with, args=(parent.pid,),
                              name="snake-pipe-orphan-guard", daemon=True).start()  # fmt: skip
+    plugins.load()
     if hook := os.environ.get(TEST_HOOK_ENV):
         try:
             importlib.import_module(hook)
