@@ -368,6 +368,32 @@ def _blank_macros(match: re.Match[bytes]) -> bytes:
     return match[0][:keep] + b" " * (len(match[0]) - keep)
 
 
+# A line holding only a statement-like macro without its `;` (Qt's `Q_OBJECT`,
+# `Q_DECLARE_PRIVATE(Foo)`, `Q_PROPERTY(...)`, `Q_DISABLE_COPY(Foo)`, Eigen's
+# `EIGEN_MAKE_ALIGNED_OPERATOR_NEW`, CPython's `Py_BEGIN_ALLOW_THREADS`) is taken by the grammar
+# for the type of what follows: `explicit Widget(QWidget *parent)` after a `Q_OBJECT` is lost
+# and the class body has errors. A run of them (blank and `//` lines between) is blanked after a
+# line ending with `{`, `;`, `}` or `:`, where the next line starts a statement or a member: not
+# `{` (`TEST_SUBMODULE(m)` then a body), an operator (`GRPC_TRACE_LOG(...)` then `<< ...` is an
+# expression), nor a function head at the start of a line (`PyMODINIT_FUNC` then
+# `PyInit_foo(void)`: a return type). Where the macro is an attribute or makes a declaration,
+# blanking it loses nothing the grammar could read.
+_MACRO_CALL = rb"[A-Z][A-Za-z0-9]*_[A-Z0-9_]*[A-Z0-9](?:\((?:[^()\n]|\([^()\n]*\))*\))?"
+# Each line of the run starts with its newline and owns its spaces: no two ways to split a line's
+# blanks, so no backtracking blow-up on thousands of blank lines.
+_STATEMENT_MACROS = re.compile(
+    rb"\n(?:(?<=[{;}:]\n)|(?<=[{;}:]\r\n))"
+    rb"((?:[ \t]*\r?\n)*[ \t]*(?=[A-Z])" + _MACRO_CALL + rb"[ \t]*"
+    + rb"(?:\r?\n[ \t]*(?:" + _MACRO_CALL + rb"[ \t]*|//[^\n]*)?)*)"
+    rb"(?=\r?\n[ \t]*(?:[A-Za-z_~#}]|//|/\*))(?!\r?\n[A-Za-z_][\w:]*[ \t]*\()"
+)  # fmt: skip
+_NOT_NEWLINE = re.compile(rb"[^\r\n]")
+
+
+def _blank_statement_macros(match: re.Match[bytes]) -> bytes:
+    return b"\n" + _NOT_NEWLINE.sub(b" ", match[1])
+
+
 def without_macros(grammar: str, source: bytes) -> bytes:
     """``source`` with those macros blanked to spaces, for the C family's grammars: every byte
     offset, line and column stays."""
@@ -381,6 +407,7 @@ def without_macros(grammar: str, source: bytes) -> bytes:
         lines = _blank_extern_c(lines)
     if b"BEGIN" in lines and any(word in lines for word in _SCOPE_WORDS):
         lines = _SCOPE_MACRO_LINE.sub(lambda m: b"\n" + b" " * (len(m[0]) - 1), lines)
+    lines = _STATEMENT_MACROS.sub(_blank_statement_macros, lines)
     return lines[1:]
 
 

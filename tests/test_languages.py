@@ -1338,6 +1338,58 @@ def test_conditional_compilation_that_breaks_the_grammar(tmp_path: Path) -> None
     assert broken.status == "syntax_error" and broken.parse_errors
 
 
+def test_statement_macros_alone_on_a_line(tmp_path: Path) -> None:
+    """Qt's `Q_OBJECT`, `Q_PROPERTY(...)`, `Q_DISABLE_COPY(...)` and CPython's
+    `Py_BEGIN_ALLOW_THREADS`, each alone on its line without `;`: the members after them are
+    found and the file parses; a return-type macro before a function head is kept."""
+    header = """\
+class Widget : public QWidget
+{
+    Q_OBJECT
+
+    Q_PROPERTY(QRect area READ area NOTIFY areaChanged)
+public:
+    explicit Widget(QWidget *parent = nullptr);
+    QRect area() const;
+private:
+    Q_DISABLE_COPY(Widget)
+};
+"""
+    result = extract(tmp_path, "widget.h", "cpp", header)
+    assert result.syntax_error_count == 0
+    assert [(s.name, s.kind, s.scope) for s in result.symbols] == [
+        ("Widget", "class", None),
+        ("Widget", "constructor", "Widget"),
+        ("area", "method", "Widget"),
+    ]
+    module = """\
+static PyObject *
+wait(PyObject *self)
+{
+    int ret;
+    Py_BEGIN_ALLOW_THREADS
+    ret = pause();
+    Py_END_ALLOW_THREADS
+    return PyLong_FromLong(ret);
+}
+
+PyMODINIT_FUNC
+PyInit_waiter(void)
+{
+    return NULL;
+}
+"""
+    result = extract(tmp_path, "waiter.c", "c", module)
+    assert result.syntax_error_count == 0
+    assert [(s.name, s.kind) for s in result.symbols] == [
+        ("wait", "function"), ("PyInit_waiter", "function")
+    ]  # fmt: skip
+    # each line of a run has one way to match: many blank lines after a macro cost no
+    # backtracking (three ways a line would take 3**40 tries here)
+    stuffed = b"{\nA_B\n" + b"  \n" * 40 + b"+x"
+    assert languages.without_macros("cpp", stuffed) == stuffed
+
+
 def test_cpp_macros_the_grammar_cannot_know(tmp_path: Path) -> None:
     """Export, namespace and attribute macros of real C++ (abseil, BoringSSL, googletest): the
     class or namespace behind them is found, with its members' scopes; a macro is never a
