@@ -87,8 +87,10 @@ class Planner:
             return "update", item
         if entry.size == item.size and entry.mtime_ns == item.mtime_ns:
             return "unchanged", item
+        # Git's blob id is of the cleaned content (CRLF made LF, an LFS pointer, a filter's
+        # output): it is the working file's hash only if the size is the checkpoint's too.
         blob = gitindex.unmodified_blob(self._index.get(item.path), item.size, item.mtime_ns)
-        if blob is not None and blob == entry.content_hash:
+        if blob is not None and blob == entry.content_hash and entry.size == item.size:
             return "touched", item
         return "update", replace(item, prior_hash=entry.content_hash)
 
@@ -118,7 +120,7 @@ class Planner:
                 entry = None if raw is None else FileEntry.unpack(raw)
                 action, work = self.classify(item, entry)
                 if (
-                    action == "unchanged" and entry is not None
+                    action in ("unchanged", "touched") and entry is not None
                     and isinstance(work, WorkItem) and work.path in verify
                 ):  # fmt: skip
                     action, work = "update", replace(work, prior_hash=entry.content_hash)
