@@ -38,6 +38,7 @@ from snake_pipe.errors import ConfigError, SinkError
 from snake_pipe.executors import check_executor, prestart
 from snake_pipe.models import Change, FileRecord
 from snake_pipe.records import FileResult
+from snake_pipe.sinks import STORE_SQLITE
 from snake_pipe.sinks.base import Sink
 
 if TYPE_CHECKING:
@@ -330,7 +331,7 @@ def _prepare(
     sinks = options.get("sinks", config.sinks if config else ())
     resolved = make_config({**options, "store": store, "sinks": sinks}, config, config_file,
                            EXTRACT_DEFAULTS)  # fmt: skip
-    if resolved.store is None and any(uri in ("sqlite", "sqlite:") for uri in resolved.sinks):
+    if resolved.store is None and any(uri in STORE_SQLITE for uri in resolved.sinks):
         raise ConfigError("sinks: 'sqlite' alone is the store's database, and without store= "
                           "the store is a temporary directory, deleted at the end: pass "
                           "store=DIR, or sqlite:PATH")  # fmt: skip

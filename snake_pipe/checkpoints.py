@@ -22,8 +22,8 @@ from typing import Any
 import lmdb
 
 from snake_pipe.config import Config
-from snake_pipe.errors import ConfigError, StoreError
-from snake_pipe.files import utf8
+from snake_pipe.errors import StoreError
+from snake_pipe.files import require_utf8
 from snake_pipe.records import STATUSES, FileResult
 from snake_pipe.report import RunStats, utc_now
 
@@ -116,9 +116,7 @@ class CheckpointStore:
                 raise no_access(path, exc) from None
             except OSError as exc:
                 raise damaged(path, f"not a directory ({exc.strerror})") from None
-            if not utf8(str(path)):
-                raise ConfigError(f"--store {path}: the path is not valid UTF-8, which LMDB "
-                                  "cannot open: pass a --store DIR whose path is")  # fmt: skip
+            require_utf8(str(path), f"--store {path}", "LMDB", "pass a --store DIR whose path is")
             self.env = lmdb.open(str(path), map_size=1 << 34, max_dbs=8, subdir=True,
                                  metasync=False, lock=True)  # fmt: skip
             self.files = self.env.open_db(b"files")

@@ -181,14 +181,12 @@ class Config(BaseModel):
     @field_validator("sinks")
     @classmethod
     def _sinks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from snake_pipe.sinks import check_uri, sink_key
+        from snake_pipe.sinks import check_uri, repeated
 
         for uri in value:
             check_uri(uri)
-        keys = [sink_key(uri) for uri in value]
-        for i, uri in enumerate(value):
-            if keys[i] in keys[:i]:
-                raise ValueError(f"{uri} is given twice: give each sink once")
+        if (i := repeated(value)) is not None:
+            raise ValueError(f"{value[i]} is given twice: give each sink once")
         return value
 
     def fingerprint(self) -> str:

@@ -7,6 +7,8 @@ import os
 import stat as stat_mod
 from typing import IO, BinaryIO
 
+from snake_pipe.errors import ConfigError
+
 _SPECIAL_FILES = (
     (stat_mod.S_ISFIFO, "a FIFO (named pipe)"), (stat_mod.S_ISSOCK, "a socket"),
     (stat_mod.S_ISCHR, "a device"), (stat_mod.S_ISBLK, "a device"),
@@ -57,11 +59,11 @@ def open_append(path: str | os.PathLike[str]) -> IO[str]:
     return open(1 if stdout else path, "a", encoding="utf-8", closefd=not stdout)
 
 
-def utf8(path: str) -> bool:
-    """Whether a path can be handed to a library that takes UTF-8 names (LMDB, SQLite): a
-    name with bytes that are not UTF-8 comes to Python with surrogates."""
+def require_utf8(path: str, option: str, library: str, fix: str = "pass one that is") -> None:
+    """Refuse a path for a library that takes UTF-8 names (LMDB, SQLite, Arrow): a name with
+    bytes that are not UTF-8 comes to Python with surrogates."""
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
+        raise ConfigError(f"{option}: the path is not valid UTF-8, which {library} cannot "
+                          f"open: {fix}") from None  # fmt: skip

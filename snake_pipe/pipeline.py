@@ -59,7 +59,7 @@ from snake_pipe.progress import ProgressView, Silent
 from snake_pipe.records import FileResult, WorkItem
 from snake_pipe.report import RunReport, RunStats, RunStatus, utc_now
 from snake_pipe.retry import Backoff, CircuitBreaker, retry_call
-from snake_pipe.sinks import STORE_SQLITE, Sink, mask_uri, open_sink, output_paths, sink_key
+from snake_pipe.sinks import STORE_SQLITE, Sink, mask_uri, open_sink, output_paths, repeated
 from snake_pipe.workqueue import WorkQueue, file_priority
 
 Item = WorkItem | FileResult
@@ -149,11 +149,9 @@ def store_lock(store: Path) -> Iterator[None]:
 def sink_uris(config: Config, store: Path) -> list[str]:
     default = f"sqlite:{store / 'records.sqlite'}"
     uris = [default if uri in STORE_SQLITE else uri for uri in config.sinks] or [default]
-    keys = [sink_key(uri) for uri in uris]  # the config knew no store to compare with
-    for i, uri in enumerate(config.sinks):
-        if keys[i] in keys[:i]:
-            raise ConfigError(f"--sink {uri}: is the store's database, which --sink sqlite "
-                              "writes too: give it once")  # fmt: skip
+    if (i := repeated(uris)) is not None:  # the config knew no store to compare with
+        raise ConfigError(f"--sink {config.sinks[i]}: is the store's database, which --sink "
+                          "sqlite writes too: give it once")  # fmt: skip
     return uris
 
 
@@ -686,8 +684,13 @@ class Run:
         return "partial" if self.stats.failed_batches else "completed"
 
     def resume_hint(self) -> str:
-        store = ["--store", str(self.store_dir)] if self.config.store else []
-        return shlex.join(["snake-pipe", "ingest", str(self.root), *store])
+        return ingest_command(self.root, self.store_dir if self.config.store else None)
+
+
+def ingest_command(root: Path, store: Path | None) -> str:
+    """The ``snake-pipe ingest`` that runs on ``root`` (with its own ``--store``, if given)."""
+    store_option = ["--store", str(store)] if store is not None else []
+    return shlex.join(["snake-pipe", "ingest", str(root), *store_option])
 
 
 def ingest(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 from collections import Counter
 from pathlib import Path
 from typing import IO, Any
@@ -18,7 +17,7 @@ from snake_pipe.errors import StoreError
 from snake_pipe.files import open_regular
 from snake_pipe.incremental import Planner
 from snake_pipe.parse.worker import git_blob_id
-from snake_pipe.pipeline import CHECKPOINTS, check_repo
+from snake_pipe.pipeline import CHECKPOINTS, check_repo, ingest_command
 from snake_pipe.records import WorkItem
 
 
@@ -90,7 +89,7 @@ def collect_status(repo: str | Path, store: str | None) -> dict[str, Any]:
     root = check_repo(repo)
     where = store_dir(root, store)
     if not (where / CHECKPOINTS / "data.mdb").exists():  # reading must not make one
-        again = shlex.join(["snake-pipe", "ingest", str(root), *(["--store", str(where)] if store else [])])
+        again = ingest_command(root, where if store else None)
         raise StoreError(f"no snake-pipe store at {where}: run {again} first")
     with CheckpointStore(where / CHECKPOINTS) as cp:
         run = cp.last_run() or {}

@@ -105,6 +105,12 @@ def sink_key(uri: str) -> tuple[str, str]:
     return (scheme, rest)
 
 
+def repeated(uris: Sequence[str]) -> int | None:
+    """The index of the first URI that writes where an earlier one does, if any."""
+    keys = [sink_key(uri) for uri in uris]
+    return next((i for i, key in enumerate(keys) if key in keys[:i]), None)
+
+
 def output_paths(uris: Sequence[str]) -> list[Path]:
     """The files and directories the local sinks of ``uris`` write (the store's are the
     store's)."""

@@ -46,7 +46,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from snake_pipe.errors import ConfigError, SinkError
-from snake_pipe.files import utf8
+from snake_pipe.files import require_utf8
 from snake_pipe.records import FileResult
 from snake_pipe.sinks.base import Sink, writer_lock
 from snake_pipe.sinks.sqlite import file_row
@@ -97,9 +97,7 @@ class ParquetSink(Sink):
         self.display = f"parquet:{self.root}"
         if self.root.exists() and not self.root.is_dir():
             raise ConfigError(f"--sink {self.display}: is a file: pass a directory")
-        if not utf8(str(self.root)):
-            raise ConfigError(f"--sink {self.display}: the path is not valid UTF-8, which Arrow "
-                              "cannot open: pass one that is")  # fmt: skip
+        require_utf8(str(self.root), f"--sink {self.display}", "Arrow")
         if foreign(self.root):  # the repository itself: its files, and ours, as records
             raise ConfigError(f"--sink {self.display}: holds other files and no snake-pipe "
                               "Parquet datasets: pass a new or empty directory")  # fmt: skip

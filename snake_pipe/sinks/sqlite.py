@@ -13,7 +13,7 @@ from itertools import chain
 from pathlib import Path
 
 from snake_pipe.errors import ConfigError, SinkError, TransientSinkError
-from snake_pipe.files import utf8
+from snake_pipe.files import require_utf8
 from snake_pipe.parse.ast import FORMAT_VERSION as AST_FORMAT
 from snake_pipe.records import FileResult
 from snake_pipe.sinks.base import Sink, writer_lock
@@ -87,9 +87,7 @@ class SQLiteSink(Sink):
         self._late_lock = threading.Lock()  # the side database: its writes against its merge
         if self.path.is_dir():
             raise ConfigError(f"--sink sqlite:{path}: is a directory: pass a file name")
-        if not utf8(str(self.path)):
-            raise ConfigError(f"--sink sqlite:{path}: the path is not valid UTF-8, which SQLite "
-                              "cannot open: pass one that is")  # fmt: skip
+        require_utf8(str(self.path), f"--sink sqlite:{path}", "SQLite")
         if self.path.exists() and not self.path.is_file():  # no -lock or -wal made in /dev
             raise ConfigError(f"--sink sqlite:{path}: is not a regular file: pass a database "
                               "file's path")  # fmt: skip
