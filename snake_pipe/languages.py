@@ -2,12 +2,14 @@
 
 Names are those of tree-sitter-language-pack (``csharp``, ``tsx``, ...). Detection by name
 happens during discovery; the worker, which reads the file anyway, looks again at a file with
-no known name (its shebang) and at a ``.h`` header (C, C++ or Objective-C by its content).
+no known name (its shebang) and at a file whose extension several languages use (a ``.h``
+header is C, C++ or Objective-C by its content: see ``SHARED_EXTENSIONS``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import get_args
 
@@ -273,11 +275,113 @@ def header_language(content: bytes) -> str:
     return "c"
 
 
+# `.m`: Objective-C has `@interface` and the like or C's directives (`#` and the word, as
+# written in practice; Octave's comments have a space) at a line's start, MATLAB (and Octave)
+# a `%` or `#` comment, `function`, `classdef` or a lone `end` there.
+_OBJC_SOURCE = re.compile(
+    rb"\n[ \t]*(?:@[a-z]+\b|#(?:import|include|define|undef|if|ifdef|ifndef|elif|else|endif|pragma"
+    rb"|error|warning)\b)"
+)
+_MATLAB_LINE = re.compile(
+    rb"\n[ \t]*(?:%|#(?![ \t]*!)|function\b|classdef\b|end[ \t]*(?:%[^\n]*)?\r?(?:\n|$))"
+)
+# `.pp`: Pascal's units and programs; Puppet's classes, defines, nodes, resources, type aliases,
+# `key => value` and `#` comments (Pascal has none).
+_PASCAL_LINE = re.compile(
+    rb"\n[ \t]*(?:(?:unit|program|library|uses)[ \t]+\w|end[ \t]*[.;]|begin\b|\{\$)", re.I
+)
+_PUPPET_LINE = re.compile(
+    rb"\n[ \t]*(?:(?:class|define|node)[ \t]+['\"]?[\w:.-]+['\"]?[ \t]*[({]|[\w:]+[ \t]+=>[ \t]"
+    rb"|[a-z][\w:]*[ \t]*\{[ \t]*['\"$]|include[ \t]+[\w:]+[ \t]*\r?\n"
+    rb"|type[ \t]+[A-Z]\w*(?:::[A-Z]\w*)+[ \t]*=|#)"
+)
+# `.cls`: a LaTeX class starts with a comment or a command.
+_LATEX_CLASS = re.compile(rb"\n[ \t]*\\(?:NeedsTeXFormat|ProvidesClass|LoadClass)\b")
+
+
+def _start(text: bytes) -> bytes:
+    """The first 16 bytes after leading white space."""
+    return text[: 4096].lstrip()[:16]
+
+
+def m_language(content: bytes) -> str:
+    text = b"\n" + content
+    if _OBJC_SOURCE.search(text) or not _MATLAB_LINE.search(text):
+        return "objc"
+    return "matlab"
+
+
+def ts_language(content: bytes) -> str:
+    """Qt Linguist's translations are XML, TypeScript never starts with `<?` or `<!`."""
+    start = _start(content)
+    return "xml" if start.startswith((b"<?xml", b"<!DOCTYPE", b"<TS ", b"<TS>")) else "typescript"
+
+
+def pp_language(content: bytes) -> str:
+    text = b"\n" + content
+    if not _PASCAL_LINE.search(text) and _PUPPET_LINE.search(text):
+        return "puppet"
+    return "pascal"
+
+
+_LISP_DEFINITION = re.compile(rb"\n\((?:def|in-package\b)", re.I)
+
+
+def cl_language(content: bytes) -> str:
+    """Common Lisp starts with a form, a `;` comment or a reader macro, or has a line that
+    starts with a `(def...` form; OpenCL kernels, which have no grammar of their own, are C
+    with a few qualifiers."""
+    if _start(content).startswith((b"(", b";", b"#|", b"#+", b"#-")):
+        return "commonlisp"
+    return "commonlisp" if _LISP_DEFINITION.search(b"\n" + content) else "c"
+
+
+def cls_language(content: bytes) -> str:
+    if _start(content).startswith((b"%", b"\\")) or _LATEX_CLASS.search(b"\n" + content):
+        return "latex"
+    return "apex"
+
+
+# Extensions more than one language uses (resolved much as GitHub linguist does): the language
+# the extension names, the languages the content may make it, and how it decides. (Patterns
+# anchor on a newline put before the text: much faster than ^ with re.M.)
+SHARED_EXTENSIONS: dict[str, tuple[str, tuple[str, ...], Callable[[bytes], str]]] = {
+    "h": ("c", HEADER_LANGUAGES, header_language),
+    "m": ("objc", ("objc", "matlab"), m_language),
+    "ts": ("typescript", ("typescript", "xml"), ts_language),
+    "pp": ("pascal", ("pascal", "puppet"), pp_language),
+    "cl": ("commonlisp", ("commonlisp", "c"), cl_language),
+    "cls": ("apex", ("apex", "latex"), cls_language),
+}
+
+
 def by_content(language: str, rel_path: str, content: bytes) -> str:
-    """The language of a file whose name is ambiguous, from its content."""
-    if language == "c" and rel_path[-2:].lower() == ".h":
-        return header_language(source_text(content, "replace"))  # a UTF-16 header too
-    return language
+    """The language of a file whose extension more than one language uses, from its content."""
+    ext = rel_path[rel_path.rfind(".") + 1 :].lower() if "." in rel_path else ""
+    shared = SHARED_EXTENSIONS.get(ext)
+    if shared is None or shared[0] != language:
+        return language
+    found = shared[2](source_text(content, "replace"))  # a UTF-16 file too
+    return found if found in supported_languages() else language
+
+
+@cache
+def family(language: str | None) -> tuple[str | None, ...]:
+    """The languages a file of ``language`` may have been named before its content was read:
+    they share one extractor version, so the checkpoint of a `.h` file parsed as C++ matches
+    what discovery, which only saw a C name, expects."""
+    if language is None:
+        return (None,)
+    members = {language}
+    grown = True
+    while grown:
+        grown = False
+        for named, outcomes, _ in SHARED_EXTENSIONS.values():
+            group = {named, *outcomes}
+            if members & group and not group <= members:
+                members |= group
+                grown = True
+    return tuple(sorted(members))
 
 
 # Flow-typed JavaScript (a ``@flow`` pragma in a comment before the code) is full of type
@@ -394,11 +498,29 @@ def _blank_statement_macros(match: re.Match[bytes]) -> bytes:
     return b"\n" + _NOT_NEWLINE.sub(b" ", match[1])
 
 
+# OpenCL C (a `.cl` file is C, see cl_language) qualifies kernels, pointers and images with
+# words C does not have. In a file with a kernel they are blanked: with or without their `__`
+# (the bare ones only before a name, where C could not have a variable of that name), not on
+# directive lines (`#define __global`, in a header that lets C compile a kernel).
+_OPENCL_QUALIFIERS = rb"global|local|constant|private|read_only|write_only|read_write"
+_OPENCL_WORDS = re.compile(
+    rb"^[ \t]*#[^\n]*|\b(?:__(?:kernel|const|" + _OPENCL_QUALIFIERS + rb")\b"
+    rb"|(?:kernel|" + _OPENCL_QUALIFIERS + rb")(?=[ \t]+[A-Za-z_]))",
+    re.M,
+)
+
+
+def _blank_opencl_word(match: re.Match[bytes]) -> bytes:
+    return match[0] if b"#" in match[0] else b" " * len(match[0])  # a directive line: kept
+
+
 def without_macros(grammar: str, source: bytes) -> bytes:
     """``source`` with those macros blanked to spaces, for the C family's grammars: every byte
     offset, line and column stays."""
     if grammar not in HEADER_LANGUAGES:
         return source
+    if grammar == "c" and (b"__kernel" in source or b"kernel void" in source):
+        source = _OPENCL_WORDS.sub(_blank_opencl_word, source)
     for pattern in _CLASS_MACROS:
         source = pattern.sub(_blank_macros, source)
     # a newline first, so that a macro on the first line is found too

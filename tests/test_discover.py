@@ -252,6 +252,85 @@ def test_h_headers_are_c_cpp_or_objc_by_content(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+# Extensions two languages use: one file of each language per extension.
+SHARED_EXTENSION_FILES = {
+    "ios/AppDelegate.m": (
+        "#import \"AppDelegate.h\"\n\n@implementation AppDelegate\n"
+        "- (BOOL)application:(UIApplication *)app { return YES; }\n@end\n", "objc"),
+    "matlab/rms_norm.m": (
+        "function y = rms_norm(x)\n% RMS_NORM  root mean square of a vector.\n"
+        "y = sqrt(mean(x .^ 2));\nend\n", "matlab"),
+    "octave/demo.m": ("# an Octave script\nx = linspace(0, 1, 10);\nplot(x, x .^ 2);\n", "matlab"),
+    "web/app.ts": ("export function add(a: number, b: number): number {\n  return a + b;\n}\n",
+                   "typescript"),
+    "i18n/app_de.ts": (
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n<TS version="2.1" language="de">\n'
+        "<context>\n    <name>MainWindow</name>\n    <message>\n        <source>&amp;File</source>\n"
+        "        <translation>&amp;Datei</translation>\n    </message>\n</context>\n</TS>\n", "xml"),
+    "manifests/web.pp": (
+        "class profile::web (\n  Integer $port = 80,\n) {\n  package { 'nginx':\n"
+        "    ensure => installed,\n  }\n}\n", "puppet"),
+    "fpc/strutils2.pp": (
+        "unit StrUtils2;\n\n{$mode objfpc}\n\ninterface\n\nfunction Twice(const S: string): string;\n\n"
+        "implementation\n\nfunction Twice(const S: string): string;\nbegin\n  Result := S + S;\n"
+        "end;\n\nend.\n", "pascal"),
+    "kernels/saxpy.cl": (
+        "// y = a * x + y\n__kernel void saxpy(const float a, __global const float *x,\n"
+        "                    __global float *y)\n{\n    int i = get_global_id(0);\n"
+        "    y[i] = a * x[i] + y[i];\n}\n\n"
+        "kernel void scale(global float4 *v, constant float *s, local float4 *tmp)\n"
+        "{\n    v[get_global_id(0)] *= s[0];\n}\n", "c"),
+    "lisp/util.cl": (";;;; util.cl\n(in-package :cl-user)\n\n(defun square (x)\n  (* x x))\n",
+                     "commonlisp"),
+    "tex/report2.cls": (
+        "%% report2.cls\n\\NeedsTeXFormat{LaTeX2e}\n\\ProvidesClass{report2}[2024/01/01]\n"
+        "\\LoadClass{report}\n", "latex"),
+    "force-app/AccountService.cls": (
+        "public with sharing class AccountService {\n    public static Integer count() {\n"
+        "        return [SELECT COUNT() FROM Account];\n    }\n}\n", "apex"),
+}
+
+
+def test_shared_extensions_are_decided_by_content(tmp_path: Path) -> None:
+    """`.m`, `.ts`, `.pp`, `.cl` and `.cls` each name two languages; the content decides, and
+    a second run parses none of them again (the languages a name may become share a version)."""
+    write_tree(tmp_path, {path: text for path, (text, _) in SHARED_EXTENSION_FILES.items()})
+    config = resolve_config({}, None, {})
+    assert explain(tmp_path, "i18n/app_de.ts", config) == [
+        "included: language xml (by content: typescript by file name or extension, but it has "
+        "xml constructs)"
+    ]
+    assert explain(tmp_path, "web/app.ts", config) == [
+        "included: language typescript (by file name or extension)"
+    ]
+    assert run_cli("ingest", tmp_path, "--quiet").returncode == 0
+    db = tmp_path / ".snake-pipe" / "records.sqlite"
+    assert dict(rows(db, "SELECT path, language FROM files WHERE path LIKE '%.%'")) == {
+        path: language for path, (_, language) in SHARED_EXTENSION_FILES.items()
+    }
+    # Octave's own `#` comments are errors to the MATLAB grammar, but no other file has any
+    assert rows(db, "SELECT path FROM files WHERE status != 'ok' AND path LIKE '%.%'") == [
+        ("octave/demo.m",)
+    ]
+    assert rows(db, "SELECT name, kind FROM symbols WHERE path = 'kernels/saxpy.cl'") == [
+        ("saxpy", "function"), ("scale", "function"),
+    ]
+    report = tmp_path / "report.json"
+    assert run_cli("ingest", tmp_path, "--quiet", "--report", report).returncode == 0
+    assert json.loads(report.read_text())["progress"]["processed_files"] == 0
+    # the names alone still decide where the content has none of either language's marks
+    assert languages.by_content("objc", "x.m", b"int x = 1;\n") == "objc"
+    assert languages.by_content("pascal", "x.pp", b"x := 1\n") == "pascal"
+    assert languages.by_content("typescript", "X.TS", b"<?xml version='1.0'?><TS/>") == "xml"
+    assert languages.by_content("cpp", "x.H", b"#import <x.h>\n") == "cpp"  # C++ by its name
+    # OpenCL's qualifiers are blanked for the C grammar, not where a directive names them,
+    # and the bare ones only before a name (`global` may be a C variable)
+    kernel = b"#define __global\n__kernel void f(__global int *a) { int global = local ? 1 : 2; }\n"
+    assert languages.without_macros("c", kernel) == (
+        b"#define __global\n         void f(         int *a) { int global = local ? 1 : 2; }\n"
+    )
+
+
 def test_explain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_tree(tmp_path, {".gitignore": "*.log\nvendor/\n!keep.log\n", "a.log": "", "keep.log": "",
                           "vendor/x.py": "", "tool": "#!/bin/sh\necho\n", "big.py": "x" * 3000,

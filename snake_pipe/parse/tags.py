@@ -34,7 +34,7 @@ from typing import NamedTuple
 import tree_sitter as ts
 import tree_sitter_language_pack as tslp
 
-from snake_pipe.languages import HEADER_LANGUAGES
+from snake_pipe import languages
 from snake_pipe.records import Import, Symbol
 
 # Languages whose grammar ends an indented body where the next line's code starts.
@@ -43,7 +43,7 @@ INDENTED_BODIES = frozenset({"scala"})
 # a method had a macro before it, taken for its return type (`FMT_CONSTEXPR rgb() : r(0) {}`).
 NAMED_CONSTRUCTORS = frozenset({"cpp"})
 # Bump when extraction code changes what records a file yields: files are parsed again.
-EXTRACTOR_VERSION = 14
+EXTRACTOR_VERSION = 15
 CLASS_LIKE = frozenset(
     {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
 )
@@ -157,9 +157,9 @@ def extractor_version(language: str | None, fingerprint: str) -> int:
     grammar pack and the settings that change records. A change re-parses only what it affects."""
     digest = hashlib.blake2b(digest_size=8)
     pack = metadata.version("tree-sitter-language-pack")
-    # Discovery names a .h file "c" and the worker may find it is C++ or Objective-C: those
-    # three languages share one version, so the checkpoint matches what the planner expects.
-    family = HEADER_LANGUAGES if language in HEADER_LANGUAGES else (language,)
+    # Discovery names a .h file "c" and the worker may find it is C++ or Objective-C: such
+    # languages share one version, so the checkpoint matches what the planner expects.
+    family = languages.family(language)
     digest.update(
         f"{EXTRACTOR_VERSION}|{pack}|{ts.LANGUAGE_VERSION}|{fingerprint}|{family}".encode()
     )
