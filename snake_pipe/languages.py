@@ -514,9 +514,25 @@ def _blank_opencl_word(match: re.Match[bytes]) -> bytes:
     return match[0] if b"#" in match[0] else b" " * len(match[0])  # a directive line: kept
 
 
-def without_macros(grammar: str, source: bytes) -> bytes:
-    """``source`` with those macros blanked to spaces, for the C family's grammars: every byte
-    offset, line and column stays."""
+# Octave (a `.m` file is `matlab`, see m_language) writes MATLAB's `%` comments and `~` negation
+# as `#` and `!` (which mean nothing else to either outside a string; inside one, the swap
+# changes no structure), and its blocks end in `endfunction`, `endif`, ... as well as `end`.
+_OCTAVE_SIGNS = bytes.maketrans(b"#!", b"%~")
+_OCTAVE_ENDS = re.compile(
+    rb"\bend(?:function|if|while|for|switch|parfor|_try_catch|_unwind_protect)\b"
+)
+
+
+def _blank_end_suffix(match: re.Match[bytes]) -> bytes:
+    return b"end" + b" " * (len(match[0]) - 3)
+
+
+def as_read(grammar: str, source: bytes) -> bytes:
+    """The bytes ``grammar`` is given for ``source``: for the C family, the macros above
+    blanked to spaces; for MATLAB, Octave's own syntax made MATLAB's. Every byte offset, line
+    and column stays."""
+    if grammar == "matlab":
+        return _OCTAVE_ENDS.sub(_blank_end_suffix, source.translate(_OCTAVE_SIGNS))
     if grammar not in HEADER_LANGUAGES:
         return source
     if grammar == "c" and (b"__kernel" in source or b"kernel void" in source):

@@ -43,7 +43,7 @@ INDENTED_BODIES = frozenset({"scala"})
 # a method had a macro before it, taken for its return type (`FMT_CONSTEXPR rgb() : r(0) {}`).
 NAMED_CONSTRUCTORS = frozenset({"cpp"})
 # Bump when extraction code changes what records a file yields: files are parsed again.
-EXTRACTOR_VERSION = 15
+EXTRACTOR_VERSION = 16
 CLASS_LIKE = frozenset(
     {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
 )

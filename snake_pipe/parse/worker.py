@@ -242,7 +242,7 @@ def parse(grammar: str, source: bytes) -> ts.Tree:
     branch of conditional compilation at once, Bash's extended globs as words) if that has
     fewer."""
     parser = parser_for(grammar)
-    tree = parser.parse(languages.without_macros(grammar, source))
+    tree = parser.parse(languages.as_read(grammar, source))
     if tree.root_node.has_error and (blanked := languages.second_reading(grammar, source)):
         other = parser.parse(blanked)
         if not other.root_node.has_error or (
