@@ -342,6 +342,26 @@ def cls_language(content: bytes) -> str:
     return "apex"
 
 
+# `.fs`: a GLSL shader has `#version`, `uniform`, `in vec4 ...` or `void main(` at a line's
+# start, and none of F#'s `module`, `namespace`, `open`, `let`, `type` or `#light`.
+_GLSL_LINE = re.compile(
+    rb"\n[ \t]*(?:#version\b|(?:precision|uniform|varying|attribute)[ \t]|layout[ \t]*\("
+    rb"|(?:in|out)[ \t]+(?:vec|mat|float|int|uint|bool|sampler)|void[ \t]+main[ \t]*\()"
+)
+_FSHARP_LINE = re.compile(rb"\n[ \t]*(?:(?:module|namespace|open|let|type)[ \t]|#light\b)")
+# `.d`: a compiler's dependency file (`gcc -MD`) names an object file as a make target.
+_DEPENDENCY_RULE = re.compile(rb"\n[^\s:#][^:\n]*\.(?:o|obj|lo)[ \t]*:")
+
+
+def fs_language(content: bytes) -> str:
+    text = b"\n" + content
+    return "glsl" if _GLSL_LINE.search(text) and not _FSHARP_LINE.search(text) else "fsharp"
+
+
+def d_language(content: bytes) -> str:
+    return "make" if _DEPENDENCY_RULE.search(b"\n" + content) else "d"
+
+
 # Extensions more than one language uses (resolved much as GitHub linguist does): the language
 # the extension names, the languages the content may make it, and how it decides. (Patterns
 # anchor on a newline put before the text: much faster than ^ with re.M.)
@@ -352,6 +372,8 @@ SHARED_EXTENSIONS: dict[str, tuple[str, tuple[str, ...], Callable[[bytes], str]]
     "pp": ("pascal", ("pascal", "puppet"), pp_language),
     "cl": ("commonlisp", ("commonlisp", "c"), cl_language),
     "cls": ("apex", ("apex", "latex"), cls_language),
+    "fs": ("fsharp", ("fsharp", "glsl"), fs_language),
+    "d": ("d", ("d", "make"), d_language),
 }
 
 

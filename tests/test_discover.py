@@ -290,12 +290,20 @@ SHARED_EXTENSION_FILES = {
     "force-app/AccountService.cls": (
         "public with sharing class AccountService {\n    public static Integer count() {\n"
         "        return [SELECT COUNT() FROM Account];\n    }\n}\n", "apex"),
+    "shaders/blur.fs": (
+        "#version 330 core\nin vec2 uv;\nout vec4 color;\nuniform sampler2D tex;\n\n"
+        "void main() {\n    color = texture(tex, uv);\n}\n", "glsl"),
+    "src/Lib.fs": ("module Lib\n\nopen System\n\nlet square x = x * x\n", "fsharp"),
+    "build/main.d": ("build/main.o: src/main.c src/util.h \\\n  include/config.h\n\nsrc/util.h:\n",
+                     "make"),
+    "src/app.d": ('module app;\nimport std.stdio;\n\nvoid main() {\n    writeln("hi");\n}\n', "d"),
 }
 
 
 def test_shared_extensions_are_decided_by_content(tmp_path: Path) -> None:
-    """`.m`, `.ts`, `.pp`, `.cl` and `.cls` each name two languages; the content decides, and
-    a second run parses none of them again (the languages a name may become share a version)."""
+    """`.m`, `.ts`, `.pp`, `.cl`, `.cls`, `.fs` and `.d` each name two languages; the content
+    decides, and a second run parses none of them again (the languages a name may become
+    share a version)."""
     write_tree(tmp_path, {path: text for path, (text, _) in SHARED_EXTENSION_FILES.items()})
     config = resolve_config({}, None, {})
     assert explain(tmp_path, "i18n/app_de.ts", config) == [
