@@ -369,4 +369,7 @@ def _explain_file(abs_path: Path, rel: str, config: Config) -> list[str]:
     lang, how = named
     if (by_content := languages.by_content(lang, rel, content)) != lang:
         lang, how = by_content, f"content: {lang} by {how}, but it has {by_content} constructs"
+    if lang not in languages.supported_languages():
+        return [f"skipped: unsupported ({lang}, by {how}: tree-sitter-language-pack has no "
+                "grammar for it)"]  # fmt: skip
     return [f"included: language {lang} (by {how})"]

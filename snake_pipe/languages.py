@@ -336,10 +336,49 @@ def cl_language(content: bytes) -> str:
     return "commonlisp" if _LISP_DEFINITION.search(b"\n" + content) else "c"
 
 
+# A VBA class module, exported from Office: no grammar in the pack.
+_VBA_CLASS = re.compile(rb"\n(?:VERSION[ \t]+\d+\.\d+[ \t]+CLASS|Attribute[ \t]+VB_Name[ \t]*=)")
+
+
 def cls_language(content: bytes) -> str:
     if _start(content).startswith((b"%", b"\\")) or _LATEX_CLASS.search(b"\n" + content):
         return "latex"
-    return "apex"
+    return "vba" if _VBA_CLASS.search(b"\n" + content[:4096]) else "apex"
+
+
+# `.pl`: Perl's pragmas, packages, subs and variables, else Prolog's `:-` directives and
+# clauses (no grammar in the pack).
+_PERL_LINE = re.compile(
+    rb"\n[ \t]*(?:use[ \t]+(?:strict|warnings|v?5)\b|package[ \t]+[\w:]+[ \t]*[;{]|sub[ \t]+\w"
+    rb"|my[ \t]+[$@%(]|#![^\n]*perl)"
+)
+# a directive, a rule's head, or a fact (`parent(tom, bob).`)
+_PROLOG_LINE = re.compile(
+    rb"\n(?::-|[a-z]\w*(?:\([^\n]*\))?[ \t]*:-|[a-z]\w*\([^\n]*\)\.[ \t]*(?:%[^\n]*)?\r?\n)"
+)
+
+
+def pl_language(content: bytes) -> str:
+    text = b"\n" + content
+    return "prolog" if not _PERL_LINE.search(text) and _PROLOG_LINE.search(text) else "perl"
+
+
+# `.v`: Coq (Rocq) proofs, which have no grammar in the pack, against Verilog's modules.
+_COQ_LINE = re.compile(
+    rb"\n[ \t]*(?:(?:Local|Global|#\[[^\]\n]*\])[ \t]+)?(?:From|Require|Import|Export|Theorem"
+    rb"|Lemma|Corollary|Definition|Inductive|CoInductive|Fixpoint|CoFixpoint|Proof|Qed|Notation"
+    rb"|Infix|Ltac|Tactic|Module|Section|Set|Unset|Declare|Class|Instance|Existing|Axiom"
+    rb"|Parameter|Variable|Hypothesis|Hint|Arguments|Record|Structure|Extract|Open|Scheme)\b"
+)
+_VERILOG_LINE = re.compile(
+    rb"\n[ \t]*(?:module[ \t]+\w+[ \t]*(?:[#(;]|\r?\n)|`timescale\b|`include\b|`define\b)"
+)
+
+
+def v_language(content: bytes) -> str:
+    text = b"\n" + content
+    coq = _start(content).startswith(b"(*") or _COQ_LINE.search(text)
+    return "coq" if coq and not _VERILOG_LINE.search(text) else "verilog"
 
 
 # `.fs`: a GLSL shader has `#version`, `uniform`, `in vec4 ...` or `void main(` at a line's
@@ -363,15 +402,19 @@ def d_language(content: bytes) -> str:
 
 
 # Extensions more than one language uses (resolved much as GitHub linguist does): the language
-# the extension names, the languages the content may make it, and how it decides. (Patterns
-# anchor on a newline put before the text: much faster than ^ with re.M.)
+# the extension names, the languages the content may make it, and how it decides. A language
+# the pack has no grammar for (`vba`, `prolog`, `coq`) is named in the file's row, which is
+# skipped as unsupported. (Patterns anchor on a newline put before the text: much faster than
+# ^ with re.M.)
 SHARED_EXTENSIONS: dict[str, tuple[str, tuple[str, ...], Callable[[bytes], str]]] = {
     "h": ("c", HEADER_LANGUAGES, header_language),
     "m": ("objc", ("objc", "matlab"), m_language),
     "ts": ("typescript", ("typescript", "xml"), ts_language),
     "pp": ("pascal", ("pascal", "puppet"), pp_language),
     "cl": ("commonlisp", ("commonlisp", "c"), cl_language),
-    "cls": ("apex", ("apex", "latex"), cls_language),
+    "cls": ("apex", ("apex", "latex", "vba"), cls_language),
+    "pl": ("perl", ("perl", "prolog"), pl_language),
+    "v": ("verilog", ("verilog", "coq"), v_language),
     "fs": ("fsharp", ("fsharp", "glsl"), fs_language),
     "d": ("d", ("d", "make"), d_language),
 }
@@ -383,8 +426,7 @@ def by_content(language: str, rel_path: str, content: bytes) -> str:
     shared = SHARED_EXTENSIONS.get(ext)
     if shared is None or shared[0] != language:
         return language
-    found = shared[2](source_text(content, "replace"))  # a UTF-16 file too
-    return found if found in supported_languages() else language
+    return shared[2](source_text(content, "replace"))  # a UTF-16 file too
 
 
 @cache

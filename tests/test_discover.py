@@ -297,13 +297,24 @@ SHARED_EXTENSION_FILES = {
     "build/main.d": ("build/main.o: src/main.c src/util.h \\\n  include/config.h\n\nsrc/util.h:\n",
                      "make"),
     "src/app.d": ('module app;\nimport std.stdio;\n\nvoid main() {\n    writeln("hi");\n}\n', "d"),
+    "scripts/tidy.pl": ("#!/usr/bin/perl\nuse strict;\nmy $n = 0;\nsub bump { $n++ }\n", "perl"),
+    "rtl/counter.v": (
+        "`timescale 1ns / 1ps\nmodule counter(input clk, output reg [3:0] q);\n"
+        "  always @(posedge clk) q <= q + 1;\nendmodule\n", "verilog"),
+    # languages the pack has no grammar for: skipped as unsupported, named in the row
+    "logic/family.pl": (":- module(family, [parent/2]).\n\nparent(tom, bob).\n"
+                        "grandparent(X, Z) :- parent(X, Y), parent(Y, Z).\n", "prolog"),
+    "proofs/Plus.v": ("Require Import Arith.\n\nLemma plus_0 : forall n, n + 0 = n.\n"
+                      "Proof. auto. Qed.\n", "coq"),
+    "vba/Sheet.cls": ('VERSION 1.0 CLASS\nBEGIN\n  MultiUse = -1  \'True\nEND\n'
+                      'Attribute VB_Name = "Sheet"\n', "vba"),
 }
 
 
 def test_shared_extensions_are_decided_by_content(tmp_path: Path) -> None:
-    """`.m`, `.ts`, `.pp`, `.cl`, `.cls`, `.fs` and `.d` each name two languages; the content
-    decides, and a second run parses none of them again (the languages a name may become
-    share a version)."""
+    """`.m`, `.ts`, `.pp`, `.cl`, `.cls`, `.fs`, `.d`, `.pl` and `.v` each name two languages
+    or more; the content decides, and a second run reads none of them again (the languages a
+    name may become share a version)."""
     write_tree(tmp_path, {path: text for path, (text, _) in SHARED_EXTENSION_FILES.items()})
     config = resolve_config({}, None, {})
     assert explain(tmp_path, "i18n/app_de.ts", config) == [
@@ -318,7 +329,16 @@ def test_shared_extensions_are_decided_by_content(tmp_path: Path) -> None:
     assert dict(rows(db, "SELECT path, language FROM files WHERE path LIKE '%.%'")) == {
         path: language for path, (_, language) in SHARED_EXTENSION_FILES.items()
     }
-    assert rows(db, "SELECT path FROM files WHERE status != 'ok' AND path LIKE '%.%'") == []
+    assert rows(db, "SELECT path, error FROM files WHERE status != 'ok' AND path LIKE '%.%' "
+                    "ORDER BY path") == [
+        ("logic/family.pl", "prolog (by its content): tree-sitter-language-pack has no grammar"),
+        ("proofs/Plus.v", "coq (by its content): tree-sitter-language-pack has no grammar"),
+        ("vba/Sheet.cls", "vba (by its content): tree-sitter-language-pack has no grammar"),
+    ]  # fmt: skip
+    assert explain(tmp_path, "logic/family.pl", config) == [
+        "skipped: unsupported (prolog, by content: perl by file name or extension, but it has "
+        "prolog constructs: tree-sitter-language-pack has no grammar for it)"
+    ]
     assert rows(db, "SELECT name, kind FROM symbols WHERE path = 'kernels/saxpy.cl'") == [
         ("saxpy", "function"), ("scale", "function"),
     ]

@@ -202,6 +202,10 @@ def extract_file(item: WorkItem) -> FileResult:
         result.error = "no grammar for this file name, extension, shebang or mode line"
         return result
     language = result.language = languages.by_content(language, item.path, source)
+    if language not in languages.supported_languages():  # named by content: VBA, Prolog, ...
+        result.status, result.error_category = "skipped", "unsupported"
+        result.error = f"{language} (by its content): tree-sitter-language-pack has no grammar"
+        return result
     key = (content_hash, language)
     if (seen := _by_content.get(key)) is not None:
         return replace(seen, path=item.path, size_bytes=item.size, mtime_ns=item.mtime_ns,
