@@ -304,11 +304,14 @@ def _start(text: bytes) -> bytes:
     return text[: 4096].lstrip()[:16]
 
 
-def m_language(content: bytes) -> str:
+def _marked(content: bytes, mark: re.Pattern[bytes], against: re.Pattern[bytes]) -> bool:
+    """A line of ``content`` has ``mark`` and none has ``against``."""
     text = b"\n" + content
-    if _OBJC_SOURCE.search(text) or not _MATLAB_LINE.search(text):
-        return "objc"
-    return "matlab"
+    return mark.search(text) is not None and against.search(text) is None
+
+
+def m_language(content: bytes) -> str:
+    return "matlab" if _marked(content, _MATLAB_LINE, _OBJC_SOURCE) else "objc"
 
 
 def ts_language(content: bytes) -> str:
@@ -318,10 +321,7 @@ def ts_language(content: bytes) -> str:
 
 
 def pp_language(content: bytes) -> str:
-    text = b"\n" + content
-    if not _PASCAL_LINE.search(text) and _PUPPET_LINE.search(text):
-        return "puppet"
-    return "pascal"
+    return "puppet" if _marked(content, _PUPPET_LINE, _PASCAL_LINE) else "pascal"
 
 
 _LISP_DEFINITION = re.compile(rb"\n\((?:def|in-package\b)", re.I)
@@ -359,8 +359,7 @@ _PROLOG_LINE = re.compile(
 
 
 def pl_language(content: bytes) -> str:
-    text = b"\n" + content
-    return "prolog" if not _PERL_LINE.search(text) and _PROLOG_LINE.search(text) else "perl"
+    return "prolog" if _marked(content, _PROLOG_LINE, _PERL_LINE) else "perl"
 
 
 # `.v`: Coq (Rocq) proofs, which have no grammar in the pack, against Verilog's modules.
@@ -376,9 +375,9 @@ _VERILOG_LINE = re.compile(
 
 
 def v_language(content: bytes) -> str:
-    text = b"\n" + content
-    coq = _start(content).startswith(b"(*") or _COQ_LINE.search(text)
-    return "coq" if coq and not _VERILOG_LINE.search(text) else "verilog"
+    if _start(content).startswith(b"(*") and not _VERILOG_LINE.search(b"\n" + content):
+        return "coq"
+    return "coq" if _marked(content, _COQ_LINE, _VERILOG_LINE) else "verilog"
 
 
 # `.fs`: a GLSL shader has `#version`, `uniform`, `in vec4 ...` or `void main(` at a line's
@@ -393,8 +392,7 @@ _DEPENDENCY_RULE = re.compile(rb"\n[^\s:#][^:\n]*\.(?:o|obj|lo)[ \t]*:")
 
 
 def fs_language(content: bytes) -> str:
-    text = b"\n" + content
-    return "glsl" if _GLSL_LINE.search(text) and not _FSHARP_LINE.search(text) else "fsharp"
+    return "glsl" if _marked(content, _GLSL_LINE, _FSHARP_LINE) else "fsharp"
 
 
 def d_language(content: bytes) -> str:
