@@ -301,7 +301,7 @@ _LATEX_CLASS = re.compile(rb"\n[ \t]*\\(?:NeedsTeXFormat|ProvidesClass|LoadClass
 
 def _start(text: bytes) -> bytes:
     """The first 16 bytes after leading white space."""
-    return text[: 4096].lstrip()[:16]
+    return text[:4096].lstrip()[:16]
 
 
 def _marked(content: bytes, mark: re.Pattern[bytes], against: re.Pattern[bytes]) -> bool:
