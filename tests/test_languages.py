@@ -1230,7 +1230,9 @@ def test_query_compiles_and_uses_only_contract_captures(language: str) -> None:
     names = {query.capture_name(i) for i in range(query.capture_count)}
     for name in names:
         role, _, kind = name.partition(".")
-        if name in ("name", "import.module", "ignore") or name.startswith("_"):
+        if name in ("name", "import.module", "ignore", "items", "items.nested"):
+            continue
+        if name.startswith("_"):
             continue  # `_`-prefixed captures only feed predicates such as #eq?
         if role == "definition":
             assert kind in SYMBOL_KINDS, f"{language}: unknown symbol kind @{name}"
@@ -2079,3 +2081,58 @@ export declare function parse(s: string): Date;
     py = "_VALID_HEADER_RE = re.compile(b'x')\n__all__ = ['a']\n_private = 1\nMAX = 2\n"
     found = extract(tmp_path, "m.py", "python", py).symbols
     assert [(s.name, s.kind) for s in found] == [("_VALID_HEADER_RE", "constant"), ("MAX", "constant")]
+
+
+RUST_ITEM_MACROS = """\
+cfg_if::cfg_if! {
+    if #[cfg(unix)] {
+        mod unix;
+        pub use self::unix::*;
+        cfg_if! {
+            if #[cfg(target_os = "linux")] { pub struct Epoll { fd: i32 } }
+        }
+    } else {
+        pub fn unsupported() {}
+    }
+}
+
+s! {
+    pub struct timespec {
+        pub tv_sec: i64,
+    }
+}
+
+impl Runtime {
+    cfg_rt! {
+        /// Spawns a future onto the runtime.
+        pub fn spawn<F>(&self, future: F) {}
+    }
+}
+
+forward_to_deserialize_any! {
+    bool i8 struct enum identifier
+}
+
+fn expand() -> TokenStream {
+    quote! { fn generated() {} }
+}
+
+forward_to_deserialize_any! {
+    unit_struct primitive_deserializer
+}
+"""
+
+
+def test_rust_items_inside_macro_calls(tmp_path: Path) -> None:
+    """What `cfg_if!`, tokio's `cfg_*!` and libc's `s!` wrap is read as items (nested too);
+    a DSL body yields nothing and does not run on into the next; `quote!` in a function's
+    body is code being generated, not defined."""
+    found = extract(tmp_path, "lib.rs", "rust", RUST_ITEM_MACROS)
+    assert found.status == "ok"  # the bodies' own parses add no parse errors
+    assert [(s.name, s.kind, s.scope, s.start_line) for s in found.symbols] == [
+        ("unix", "module", None, 3), ("Epoll", "struct", None, 6),
+        ("unsupported", "function", None, 9), ("timespec", "struct", None, 14),
+        ("spawn", "method", "Runtime", 22),
+        ("expand", "function", None, 30),
+    ]  # fmt: skip
+    assert [(i.module, i.line) for i in found.imports] == [("self::unix", 4)]

@@ -8,6 +8,11 @@ Capture names are the contract between a query file and this module:
   no symbol itself (a Rust ``impl`` block, say).
 - ``@import.module``: the module, header or path of an import, one row per capture (a
   quantified capture such as ``_+`` gives one row spanning its nodes).
+- ``@items`` on a ``{...}`` token tree: the body of a macro call among items (Rust's
+  ``cfg_if! {...}``), which the grammar leaves as tokens. The bodies are parsed again, by
+  themselves (``included_ranges``, so positions stay the file's), and what the query finds
+  there counts as the file's; ``@items.nested`` marks the same in such a body's blocks (a
+  ``cfg_if!`` branch), which is followed only there, to ``ITEM_DEPTH`` levels.
 - captures starting with ``_`` only feed predicates (``#eq? @_fn "require"``), but for
   ``@_qualified`` (the `A::B` of an out-of-line `A::B::name`, which adds to its scope) and
   ``@_end`` (a node after the definition's that it ends with: Ruby's heredoc body).
@@ -43,7 +48,7 @@ INDENTED_BODIES = frozenset({"scala"})
 # a method had a macro before it, taken for its return type (`FMT_CONSTEXPR rgb() : r(0) {}`).
 NAMED_CONSTRUCTORS = frozenset({"cpp"})
 # Bump when extraction code changes what records a file yields: files are parsed again.
-EXTRACTOR_VERSION = 16
+EXTRACTOR_VERSION = 17
 CLASS_LIKE = frozenset(
     {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
 )
@@ -108,6 +113,8 @@ class TagsQuery(NamedTuple):
     trim_ends: bool = False
     # a method named as its class is a constructor
     named_constructors: bool = False
+    # the grammar, to parse @items bodies again
+    language: ts.Language | None = None
 
 
 @cache
@@ -121,7 +128,8 @@ def tags_query(language: str) -> TagsQuery | None:
 
 def compile_tags(language: str, source: str) -> TagsQuery:
     """A tags query from its source; ``ValueError`` names a predicate we do not know."""
-    query = ts.Query(tslp.get_language(language), source)  # type: ignore[arg-type]
+    grammar = tslp.get_language(language)  # type: ignore[arg-type]
+    query = ts.Query(grammar, source)
     raw = source.encode()  # the pattern offsets count bytes
     texts = [
         raw[query.start_byte_for_pattern(i) : query.end_byte_for_pattern(i)].decode()
@@ -131,7 +139,7 @@ def compile_tags(language: str, source: str) -> TagsQuery:
     return TagsQuery(
         query, definitions, _plans(texts, definitions), tuple(map(_parent_check, texts)),
         trim_ends=language in INDENTED_BODIES,
-        named_constructors=language in NAMED_CONSTRUCTORS,
+        named_constructors=language in NAMED_CONSTRUCTORS, language=grammar,
     )  # fmt: skip
 
 
@@ -235,7 +243,40 @@ def _plans(
 def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Import]]:
     defs: dict[tuple[int, int], _Def] = {}  # by the definition node's bytes
     imports: list[Import] = []
-    query, definitions, plans, parents, trim, named_constructors = tags
+    bodies = _match(tags, root, defs, imports, "items")
+    if bodies and tags.language is not None:
+        parser, source = ts.Parser(tags.language), root.text or b""
+        for _ in range(ITEM_DEPTH):
+            bodies = [
+                inner for body in bodies
+                for inner in _match(tags, _body_tree(parser, source, body), defs, imports,
+                                    "items.nested")
+            ]  # fmt: skip
+    imports.sort(key=lambda i: i.line)
+    ordered = sorted(defs.items(), key=lambda kv: (kv[0][0], -kv[0][1]))
+    return _nest(ordered, tags.named_constructors), imports
+
+
+ITEM_DEPTH = 3  # cfg_if! in a cfg_if! in a cfg_if!
+
+
+def _body_tree(parser: ts.Parser, source: bytes, body: ts.Node) -> ts.Node:
+    """A body's inside parsed by itself (alone: a body that is no Rust must not run on into
+    the next), at its place in the file."""
+    (start_row, start_col), (end_row, end_col) = body.start_point, body.end_point
+    parser.included_ranges = [ts.Range((start_row, start_col + 1), (end_row, end_col - 1),
+                                       body.start_byte + 1, body.end_byte - 1)]  # fmt: skip
+    return parser.parse(source).root_node
+
+
+def _match(
+    tags: TagsQuery, root: ts.Node, defs: dict[tuple[int, int], _Def], imports: list[Import],
+    items: str,
+) -> list[ts.Node]:  # fmt: skip
+    """The query's definitions and imports under ``root`` into ``defs`` and ``imports``; the
+    ``{...}`` bodies captured as ``items`` are returned, to be read again."""
+    query, definitions, plans, parents, trim = tags[:5]
+    bodies: list[ts.Node] = []
     for pattern, captures in ts.QueryCursor(query).matches(root):
         if (check := parents[pattern]) is not None and not _parent_is(captures, *check):
             continue
@@ -248,12 +289,12 @@ def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Imp
         for capture, nodes in captures.items():
             if capture == "import.module":
                 imports.append(_import(nodes))
+            elif capture == items and nodes[0].child_count and nodes[0].children[0].type == "{":
+                bodies.append(nodes[0])
             elif names and (definition := definitions[capture]) is not None:
                 _define(defs, pattern, *definition, nodes[0], names[0],
                         captures.get("_qualified"), trim, captures.get("_end"))  # fmt: skip
-    imports.sort(key=lambda i: i.line)
-    ordered = sorted(defs.items(), key=lambda kv: (kv[0][0], -kv[0][1]))
-    return _nest(ordered, named_constructors), imports
+    return bodies
 
 
 def _parent_is(captures: dict[str, list[ts.Node]], capture: str, types: frozenset[str]) -> bool:

@@ -56,6 +56,14 @@
     (macro_invocation) (metavariable)
   ] @name) @scope.impl
 
+; A macro call among items (`cfg_if! {...}`, tokio's `cfg_rt! {...}`, libc's `s! {...}`):
+; the grammar leaves its body as tokens; it is read again as items, and what is defined or
+; imported there counts (tags.py, @items). Inside such a body, also a call in a block (a
+; `cfg_if!` in a branch of a `cfg_if!`); not in a function's body (`quote! {...}`).
+(source_file (macro_invocation (token_tree) @items))
+(declaration_list (macro_invocation (token_tree) @items))
+(block (macro_invocation (token_tree) @items.nested))
+
 ; Imports. `use a::b::C;` -> "a::b::C"; `use a::b::C as D;` -> "a::b::C";
 ; `use a::b::*;` -> "a::b"; `use a::b::{c, d::E};` -> "a::b" (the path before the braces;
 ; the items inside the braces are not listed); `extern crate serde;` -> "serde".
