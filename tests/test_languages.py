@@ -2136,3 +2136,7 @@ def test_rust_items_inside_macro_calls(tmp_path: Path) -> None:
         ("expand", "function", None, 30),
     ]  # fmt: skip
     assert [(i.module, i.line) for i in found.imports] == [("self::unix", 4)]
+    # a body the end of the file cuts off is not read; nesting is followed three levels deep
+    assert extract(tmp_path, "cut.rs", "rust", "cfg_if! {").status == "syntax_error"
+    deep = "cfg_if! { cfg_if! { cfg_if! { fn three() {} } } }\n"
+    assert [s.name for s in extract(tmp_path, "deep.rs", "rust", deep).symbols] == ["three"]

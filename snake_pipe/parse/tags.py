@@ -243,14 +243,14 @@ def _plans(
 def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Import]]:
     defs: dict[tuple[int, int], _Def] = {}  # by the definition node's bytes
     imports: list[Import] = []
-    bodies = _match(tags, root, defs, imports, "items")
+    bodies = _match(tags, root, defs, imports, _ITEMS)
     if bodies and tags.language is not None:
         parser, source = ts.Parser(tags.language), root.text or b""
         for _ in range(ITEM_DEPTH):
             bodies = [
                 inner for body in bodies
                 for inner in _match(tags, _body_tree(parser, source, body), defs, imports,
-                                    "items.nested")
+                                    _NESTED_ITEMS)
             ]  # fmt: skip
     imports.sort(key=lambda i: i.line)
     ordered = sorted(defs.items(), key=lambda kv: (kv[0][0], -kv[0][1]))
@@ -258,6 +258,16 @@ def extract_tags(tags: TagsQuery, root: ts.Node) -> tuple[list[Symbol], list[Imp
 
 
 ITEM_DEPTH = 3  # cfg_if! in a cfg_if! in a cfg_if!
+_ITEMS = frozenset({"items"})
+_NESTED_ITEMS = frozenset({"items", "items.nested"})
+
+
+def _braced(node: ts.Node) -> bool:
+    """``{...}`` with both braces (a body cut off by the end of the file is not read)."""
+    if node.child_count < 2:
+        return False
+    first, last = node.child(0), node.child(node.child_count - 1)
+    return bool(first and first.type == "{" and last and last.type == "}" and not last.is_missing)
 
 
 def _body_tree(parser: ts.Parser, source: bytes, body: ts.Node) -> ts.Node:
@@ -271,10 +281,10 @@ def _body_tree(parser: ts.Parser, source: bytes, body: ts.Node) -> ts.Node:
 
 def _match(
     tags: TagsQuery, root: ts.Node, defs: dict[tuple[int, int], _Def], imports: list[Import],
-    items: str,
+    items: frozenset[str],
 ) -> list[ts.Node]:  # fmt: skip
     """The query's definitions and imports under ``root`` into ``defs`` and ``imports``; the
-    ``{...}`` bodies captured as ``items`` are returned, to be read again."""
+    whole ``{...}`` bodies captured as one of ``items`` are returned, to be read again."""
     query, definitions, plans, parents, trim = tags[:5]
     bodies: list[ts.Node] = []
     for pattern, captures in ts.QueryCursor(query).matches(root):
@@ -289,7 +299,7 @@ def _match(
         for capture, nodes in captures.items():
             if capture == "import.module":
                 imports.append(_import(nodes))
-            elif capture == items and nodes[0].child_count and nodes[0].children[0].type == "{":
+            elif capture in items and _braced(nodes[0]):
                 bodies.append(nodes[0])
             elif names and (definition := definitions[capture]) is not None:
                 _define(defs, pattern, *definition, nodes[0], names[0],
