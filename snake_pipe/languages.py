@@ -589,9 +589,22 @@ def _blank_end_suffix(match: re.Match[bytes]) -> bytes:
     return b"end" + b" " * (len(match[0]) - 3)
 
 
+# Apple's `typedef NS_ENUM(NSInteger, Name) {...};` (and NS_OPTIONS, CF_ENUM, ...) is read as
+# the `enum Name {...};` it declares: the grammar knows no such macro, and the error it makes
+# swallows the rest of the file.
+_APPLE_ENUM = re.compile(
+    rb"\btypedef[ \t]+(?:NS|CF)_(?:ENUM|OPTIONS|CLOSED_ENUM|ERROR_ENUM)[ \t]*\([^,()\n]*,"
+    rb"[ \t]*(\w+)[ \t]*\)"
+)
+
+
+def _apple_enum(match: re.Match[bytes]) -> bytes:
+    return b"enum " + match[1] + b" " * (len(match[0]) - len(match[1]) - 5)
+
+
 def as_read(grammar: str, source: bytes) -> bytes:
     """The bytes ``grammar`` is given for ``source``: for the C family, the macros above
-    blanked to spaces; for MATLAB, Octave's own syntax made MATLAB's. Every byte offset, line
+    blanked to spaces (or made the enum they declare); for MATLAB, Octave's own syntax made MATLAB's. Every byte offset, line
     and column stays."""
     if grammar == "matlab":
         return _OCTAVE_ENDS.sub(_blank_end_suffix, source.translate(_OCTAVE_SIGNS))
@@ -599,6 +612,8 @@ def as_read(grammar: str, source: bytes) -> bytes:
         return source
     if grammar == "c" and (b"__kernel" in source or b"kernel void" in source):
         source = _OPENCL_WORDS.sub(_blank_opencl_word, source)
+    if b"_ENUM" in source or b"_OPTIONS" in source:
+        source = _APPLE_ENUM.sub(_apple_enum, source)
     for pattern in _CLASS_MACROS:
         source = pattern.sub(_blank_macros, source)
     # a newline first, so that a macro on the first line is found too

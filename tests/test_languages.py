@@ -26,7 +26,7 @@ from snake_pipe.records import SYMBOL_KINDS, FileResult, WorkItem
 
 LANGUAGES = (
     "python", "javascript", "typescript", "tsx", "java", "go", "rust", "c", "cpp", "csharp",
-    "ruby", "php", "kotlin", "swift", "scala", "bash",
+    "ruby", "php", "kotlin", "swift", "scala", "bash", "objc",
 )  # fmt: skip
 
 
@@ -1187,6 +1187,77 @@ main() {
 }
 
 main "$@"
+""",
+    )
+)
+
+
+# Objective-C: classes, protocols, methods by selector, properties; a category, a class
+# extension and an @implementation are scopes; `typedef NS_ENUM(...)` is the enum it declares;
+# C as in c.scm.
+CASES.append(
+    Case(
+        "objc",
+        "objc",
+        "RCTView.m",
+        symbols=[
+            ("RCTLogLevel", "enum", 8, 11, None),
+            ("RCT_MAX_DEPTH", "macro", 12, ANY, None),
+            ("RCTBridgeDelegate", "interface", 14, 18, None),
+            ("sourceURLForBridge:", "method", 15, 15, "RCTBridgeDelegate"),
+            ("loadSourceForBridge:onProgress:", "method", 17, 17, "RCTBridgeDelegate"),
+            ("RCTView", "class", 20, 24, None),
+            ("name", "property", 21, 21, "RCTView"),
+            ("onTap", "property", 22, 22, "RCTView"),
+            ("initWithFrame:bridge:", "method", 23, 23, "RCTView"),
+            ("layoutIfNeeded", "method", 27, 27, "RCTView"),
+            ("initWithFrame:bridge:", "method", 31, 34, "RCTView"),
+            ("requiresMainQueueSetup", "method", 36, 36, "RCTView"),
+            ("RCTLogInfo", "function", 39, 39, None),
+        ],
+        imports=["Foundation/Foundation.h", "RCTBridge.h", "UIKit"],
+        code="""\
+#import <Foundation/Foundation.h>
+#import "RCTBridge.h"
+@import UIKit;
+
+NS_ASSUME_NONNULL_BEGIN
+
+@class RCTBridge;
+typedef NS_ENUM(NSInteger, RCTLogLevel) {
+  RCTLogLevelInfo = 1,
+  RCTLogLevelError = 2,
+};
+#define RCT_MAX_DEPTH 10
+
+@protocol RCTBridgeDelegate <NSObject>
+- (NSURL *)sourceURLForBridge:(RCTBridge *)bridge;
+@optional
+- (void)loadSourceForBridge:(RCTBridge *)bridge onProgress:(id)onProgress;
+@end
+
+@interface RCTView : UIView <RCTBridgeDelegate>
+@property (nonatomic, copy) NSString *name;
+@property (nonatomic, copy, nullable) void (^onTap)(void);
+- (instancetype)initWithFrame:(CGRect)frame bridge:(RCTBridge *)bridge;
+@end
+
+@interface RCTView ()
+- (void)layoutIfNeeded NS_REQUIRES_SUPER;
+@end
+
+@implementation RCTView
+- (instancetype)initWithFrame:(CGRect)frame bridge:(RCTBridge *)bridge
+{
+  return [super initWithFrame:frame];
+}
+
++ (BOOL)requiresMainQueueSetup { return YES; }
+@end
+
+void RCTLogInfo(NSString *message) {}
+
+NS_ASSUME_NONNULL_END
 """,
     )
 )

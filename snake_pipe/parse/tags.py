@@ -48,7 +48,7 @@ INDENTED_BODIES = frozenset({"scala"})
 # a method had a macro before it, taken for its return type (`FMT_CONSTEXPR rgb() : r(0) {}`).
 NAMED_CONSTRUCTORS = frozenset({"cpp"})
 # Bump when extraction code changes what records a file yields: files are parsed again.
-EXTRACTOR_VERSION = 17
+EXTRACTOR_VERSION = 18
 CLASS_LIKE = frozenset(
     {"class", "struct", "interface", "trait", "enum", "impl", "object", "union", "record"}
 )
@@ -406,6 +406,8 @@ def _qualifier(qualified: ts.Node, name_node: ts.Node) -> tuple[str, ...]:
 
 def _name(node: ts.Node) -> str:
     """A definition's name as written."""
+    if node.type in _SELECTOR_NODES:
+        return _selector(node)
     name = _text(node)
     if name[:8] == "operator" and node.type == "operator_cast":  # C++'s `operator bool() const`
         return f"operator {_text(to)}" if (to := node.child_by_field_name("type")) else name
@@ -418,6 +420,24 @@ def _name(node: ts.Node) -> str:
     if name[:1] in _QUOTES and node.type == "string":  # a JS key, `"a\\b": function () {}`
         return name[1:-1]
     return name
+
+
+_SELECTOR_NODES = frozenset({"method_declaration", "method_definition"})
+
+
+def _selector(method: ts.Node) -> str:
+    """An Objective-C method's selector: its keywords, each with a `:` where a parameter
+    follows (`initWithFrame:bridge:`); an identifier after a keyword that takes none is a
+    macro (`- (void)layout NS_REQUIRES_SUPER;`)."""
+    parts: list[str] = []
+    for child in method.named_children:
+        if child.type == "identifier" and (not parts or parts[-1].endswith(":")):
+            parts.append(_text(child))
+        elif child.type == "method_parameter":
+            parts.append(":")
+        elif parts and child.type == "identifier":
+            break
+    return "".join(parts)
 
 
 _LISTED = frozenset({"constant", "variable", "field"})
