@@ -362,12 +362,13 @@ def _explain_file(abs_path: Path, rel: str, config: Config) -> list[str]:
                 "(read)"]  # fmt: skip
     if languages.is_binary(content):
         return ["skipped: binary (a NUL byte in the first 8000 bytes)"]
+    text = languages.source_text(content, "replace")  # a UTF-16 file too, or one after a BOM
     by_name = languages.by_name(rel)
-    named = (by_name, "file name or extension") if by_name else languages.by_text(content)
+    named = (by_name, "file name or extension") if by_name else languages.by_text(text)
     if named is None:
         return ["skipped: unsupported (no grammar for this name, extension, shebang or mode line)"]
     lang, how = named
-    if (by_content := languages.by_content(lang, rel, content)) != lang:
+    if (by_content := languages.by_content(lang, rel, text)) != lang:
         lang, how = by_content, f"content: {lang} by {how}, but it has {by_content} constructs"
     if lang not in languages.supported_languages():
         return [f"skipped: unsupported ({lang}, by {how}: tree-sitter-language-pack has no "

@@ -248,13 +248,12 @@ def by_modeline(content: bytes) -> str | None:
     return None
 
 
-def by_text(content: bytes) -> tuple[str, str] | None:
-    """For a file its name gives no grammar: the one its text names, and how (its shebang or
-    an editor's mode line)."""
-    content = source_text(content, "replace")  # a UTF-16 script, or one after a BOM
-    if language := by_shebang(content[:1024]):
+def by_text(text: bytes) -> tuple[str, str] | None:
+    """For a file its name gives no grammar: the one its text (``source_text`` of its
+    content) names, and how (its shebang or an editor's mode line)."""
+    if language := by_shebang(text[:1024]):
         return language, "shebang"
-    if language := by_modeline(content):
+    if language := by_modeline(text):
         return language, "mode line"
     return None
 
@@ -375,9 +374,8 @@ _VERILOG_LINE = re.compile(
 
 
 def v_language(content: bytes) -> str:
-    if _start(content).startswith(b"(*") and not _VERILOG_LINE.search(b"\n" + content):
-        return "coq"
-    return "coq" if _marked(content, _COQ_LINE, _VERILOG_LINE) else "verilog"
+    coq = _start(content).startswith(b"(*") or _COQ_LINE.search(b"\n" + content)
+    return "coq" if coq and not _VERILOG_LINE.search(b"\n" + content) else "verilog"
 
 
 # `.fs`: a GLSL shader has `#version`, `uniform`, `in vec4 ...` or `void main(` at a line's
@@ -418,13 +416,14 @@ SHARED_EXTENSIONS: dict[str, tuple[str, tuple[str, ...], Callable[[bytes], str]]
 }
 
 
-def by_content(language: str, rel_path: str, content: bytes) -> str:
-    """The language of a file whose extension more than one language uses, from its content."""
+def by_content(language: str, rel_path: str, text: bytes) -> str:
+    """The language of a file whose extension more than one language uses, from its text
+    (``source_text`` of its content)."""
     ext = rel_path[rel_path.rfind(".") + 1 :].lower() if "." in rel_path else ""
     shared = SHARED_EXTENSIONS.get(ext)
     if shared is None or shared[0] != language:
         return language
-    return shared[2](source_text(content, "replace"))  # a UTF-16 file too
+    return shared[2](text)
 
 
 @cache
@@ -604,8 +603,8 @@ def _apple_enum(match: re.Match[bytes]) -> bytes:
 
 def as_read(grammar: str, source: bytes) -> bytes:
     """The bytes ``grammar`` is given for ``source``: for the C family, the macros above
-    blanked to spaces (or made the enum they declare); for MATLAB, Octave's own syntax made MATLAB's. Every byte offset, line
-    and column stays."""
+    blanked to spaces (or made the enum they declare); for MATLAB, Octave's own syntax made
+    MATLAB's. Every byte offset, line and column stays."""
     if grammar == "matlab":
         return _OCTAVE_ENDS.sub(_blank_end_suffix, source.translate(_OCTAVE_SIGNS))
     if grammar not in HEADER_LANGUAGES:

@@ -285,7 +285,9 @@ def _match(
 ) -> list[ts.Node]:  # fmt: skip
     """The query's definitions and imports under ``root`` into ``defs`` and ``imports``; the
     whole ``{...}`` bodies captured as one of ``items`` are returned, to be read again."""
-    query, definitions, plans, parents, trim = tags[:5]
+    query, definitions, plans, parents, trim = (
+        tags.query, tags.definitions, tags.plans, tags.parents, tags.trim_ends
+    )
     bodies: list[ts.Node] = []
     for pattern, captures in ts.QueryCursor(query).matches(root):
         if (check := parents[pattern]) is not None and not _parent_is(captures, *check):
